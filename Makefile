@@ -1,0 +1,86 @@
+# sluice: see README.md. `make`, `make check`, `make asan`, `make lint`,
+# `make bench`, `make install PREFIX=/usr/local DESTDIR=`.
+O       ?= build
+WERROR  ?= -Werror
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+LIBEXEC ?= $(PREFIX)/libexec/sluice
+PKGS     = libgit2 yaml-0.1 libcurl jansson
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings $(WERROR)
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(CFLAGS) \
+           $(shell pkg-config --cflags $(PKGS))
+# --as-needed: a tool links only the libraries it calls, so manifest-gen
+# does not pay libcurl's start-up cost (DESIGN.md, cost discipline)
+ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
+LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+TOOLS    = $(patsubst tools/%.c,$(O)/bin/%,$(wildcard tools/*.c))
+UNITS    = $(patsubst %.c,$(O)/%.t,$(wildcard tests/unit/*_test.c))
+BENCH    = $(patsubst %.c,$(O)/%,$(wildcard tests/bench/*.c))
+LIBOBJ   = $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c))
+OBJ      = $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c tools/*.c \
+           tests/unit/*.c tests/bench/*.c))
+SHELL_FILES = pipelines/sluice $(wildcard pipelines/*.sh) \
+           $(wildcard tests/*.sh tests/bench/*.sh tests/servers/*.sh) .ci/run
+TESTS    = $(UNITS) $(wildcard tests/*.bats tests/pipelines/*.bats)
+
+all: $(TOOLS) $(O)/bin/sluice
+
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/libshared.a: $(LIBOBJ)
+	$(AR) rcs $@ $^
+
+$(O)/bin/%: $(O)/tools/%.o $(O)/libshared.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/unit/%.t: $(O)/tests/unit/%.o $(O)/libshared.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libshared.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the front command, pointed at the build tree's tools
+$(O)/bin/sluice: pipelines/sluice
+	@mkdir -p $(@D)
+	sed 's|@LIBEXEC@|$(CURDIR)/$(O)/bin|; s|@VERSION@|$(VERSION)|' \
+	    pipelines/sluice >$@
+	chmod +x $@
+
+VERSION = $(shell sed -n 's/^#define SLUICE_VERSION "\(.*\)"/\1/p' lib/tool.h)
+
+check: all $(UNITS)
+	SLUICE_BUILD="$(CURDIR)/$(O)" PATH="$(CURDIR)/$(O)/bin:$$PATH" \
+	    sh tests/run.sh $(TESTS)
+
+asan:
+	$(MAKE) O=build-asan \
+	    LDFLAGS='-fsanitize=address,undefined' \
+	    CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' \
+	    check
+
+lint:
+	shellcheck -s sh $(SHELL_FILES)
+
+bench: all $(BENCH)
+	SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXEC)/
+	sed 's|@LIBEXEC@|$(LIBEXEC)|; s|@VERSION@|$(VERSION)|' pipelines/sluice \
+	    >$(DESTDIR)$(PREFIX)/bin/sluice
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/sluice
+	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all check asan lint bench install clean
+.SECONDARY: $(OBJ)
+.DELETE_ON_ERROR:
+-include $(OBJ:.o=.d)

@@ -1,0 +1,87 @@
+/*
+ * rec.h: the NDJSON record stream (docs/records.md is the contract).
+ *
+ * Reading. rec_next() hands out one line at a time, checked to be a whole
+ * JSON object, with its "type" found without building a tree: a tool passes
+ * the records it does not consume through byte for byte (rec_out_line) and
+ * parses only its own (rec_parse). Blank lines are skipped; an empty stream
+ * is a valid one. A line that is not a JSON object with a string "type"
+ * breaks the stream: rec_next logs "line N: ..." and returns -1, and the
+ * tool exits with reader.exit_code (65 for bad data, 74 for a read error).
+ *
+ *	struct rec_reader in = REC_READER_INIT;
+ *	struct rec r;
+ *	while ((n = rec_next(&in, &r)) > 0) {
+ *		if (!rec_is(&r, "revision")) {
+ *			rec_out_line(r.line, r.len);
+ *			continue;
+ *		}
+ *		...
+ *	}
+ *	if (n < 0)
+ *		exit(in.exit_code);
+ *
+ * A struct rec borrows the reader's buffer: it is valid until the next
+ * rec_next() call.
+ *
+ * Writing. Records go to stdout through one buffer that is flushed before
+ * rec_next blocks on input, so a slow upstream never holds back what is
+ * already done, and a fast one gets large writes. A write error (other
+ * than EPIPE, which kills us with SIGPIPE as it should) is sticky:
+ * rec_out_ok() turns false and rec_out_flush() fails; tools check it once
+ * per record and exit 74.
+ */
+#ifndef SLUICE_REC_H
+#define SLUICE_REC_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "lib/buf.h"
+
+/* A record line longer than this breaks the stream (65). */
+#define REC_MAX_LINE (64u << 20)
+
+struct rec_reader {
+	int fd;
+	struct buf buf;
+	size_t pos;		/* start of the unread bytes in buf */
+	unsigned long lineno;
+	int eof;
+	int exit_code;		/* after rec_next() < 0 */
+};
+#define REC_READER_INIT { 0, BUF_INIT, 0, 0, 0, 0 }
+
+struct rec {
+	const char *line;	/* the whole line, without its newline */
+	size_t len;
+	const char *type;	/* the value of "type", not NUL-terminated */
+	size_t type_len;
+	unsigned long lineno;
+};
+
+/* 1 record, 0 end of stream, -1 broken stream (logged; see exit_code). */
+int rec_next(struct rec_reader *r, struct rec *out);
+void rec_reader_release(struct rec_reader *r);
+
+int rec_is(const struct rec *r, const char *type);
+/* The record as a new jansson object, or NULL (logged). */
+json_t *rec_parse(const struct rec *r);
+
+/*
+ * Check that s is exactly one JSON object (surrounding white space
+ * allowed). On success returns 0 and points *type at the raw bytes of its
+ * top-level "type" string, or NULL if it has none. On failure returns -1
+ * and sets *why to a static description.
+ */
+int rec_check_object(const char *s, size_t len, const char **type,
+    size_t *type_len, const char **why);
+
+void rec_out_line(const char *line, size_t len);	/* adds the newline */
+void rec_out_buf(const struct buf *b);
+void rec_out_json(json_t *rec);
+int rec_out_flush(void);	/* 0, or -1 with errno */
+int rec_out_ok(void);
+
+#endif
