@@ -21,7 +21,8 @@ LIBOBJ   = $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c))
 OBJ      = $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c tools/*.c \
            tests/unit/*.c tests/bench/*.c))
 SHELL_FILES = pipelines/sluice $(wildcard pipelines/*.sh) \
-           $(wildcard tests/*.sh tests/bench/*.sh tests/servers/*.sh) .ci/run
+           $(wildcard tests/*.sh tests/bench/*.sh tests/servers/*.sh \
+           tests/fixtures/stages/*.sh) .ci/run
 TESTS    = $(UNITS) $(wildcard tests/*.bats tests/pipelines/*.bats)
 
 all: $(TOOLS) $(O)/bin/sluice

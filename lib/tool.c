@@ -94,3 +94,10 @@ tool_check_output(void)
 	if (!rec_out_ok())
 		die(EXIT_IOERR, "cannot write the records to standard output");
 }
+
+void
+tool_stream_broken(const struct rec_reader *in)
+{
+	(void)rec_out_flush();
+	exit(in->exit_code);
+}

@@ -37,6 +37,12 @@ void tool_note(struct tool_status *st, int temporary);
  * good, 75 if only temporary failures were seen, else 0.
  */
 int tool_finish(const struct tool_status *st);
+/*
+ * The input stream broke (rec_next < 0, already logged): write out the
+ * records done so far, which are good, and exit with the reader's code.
+ */
+struct rec_reader;
+noreturn void tool_stream_broken(const struct rec_reader *in);
 /* Exit 74 at once if stdout has failed (call once per record). */
 void tool_check_output(void);
 

@@ -255,9 +255,14 @@ test_fds_signals(void)
 	run("yes | head -c 10 >/dev/null; echo \"$?\"", &res);
 	is_str(res.out.s, "0\n", "pipeline with an early reader ends");
 	genrun_result_release(&res);
+	/*
+	 * Signals 1-31 only: glibc reserves 32 and 33 and refuses to change
+	 * them, so a runner that started us with them ignored passes that on
+	 * whatever genrun does.
+	 */
 	run("grep SigIgn /proc/self/status", &res);
-	is_str(res.out.s, "SigIgn:\t0000000000000000\n",
-	    "no signal ignored in the command");
+	ok(res.out.len > 8 && (strtoull(res.out.s + 7, NULL, 16) &
+	    0x7fffffffULL) == 0, "no signal ignored in the command");
 	genrun_result_release(&res);
 	signal(SIGPIPE, SIG_DFL);
 

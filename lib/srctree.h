@@ -1,0 +1,75 @@
+/*
+ * srctree.h: the files of one source revision, read the same way whether
+ * they sit in a commit of a bare repository (read straight from the object
+ * store with libgit2: no worktree is ever written) or in a plain folder
+ * (manifest-gen --dir).
+ *
+ * Paths are relative to the root, "/"-separated, without "./" or a
+ * trailing "/"; "" is the root itself. Symbolic links and submodules are
+ * neither followed nor read: a link in Git could point anywhere on the
+ * host running the tool.
+ */
+#ifndef SLUICE_SRCTREE_H
+#define SLUICE_SRCTREE_H
+
+#include <stddef.h>
+
+#include <git2.h>
+
+#include "lib/buf.h"
+
+enum srctree_kind {
+	SRCTREE_NONE,		/* no such path */
+	SRCTREE_FILE,
+	SRCTREE_DIR,
+	SRCTREE_OTHER		/* a symbolic link, submodule, device... */
+};
+
+struct srctree;
+
+/*
+ * A tree over commit (a full hex id) in the repository at git_dir. NULL if
+ * the repository or commit cannot be read, with the reason in err.
+ */
+struct srctree *srctree_open_git(const char *git_dir, const char *commit,
+    struct buf *err);
+struct srctree *srctree_open_dir(const char *root);
+void srctree_free(struct srctree *t);
+
+/* The repository behind a git tree (borrowed), or NULL for a folder. */
+git_repository *srctree_repo(struct srctree *t);
+const git_oid *srctree_commit(struct srctree *t);
+
+enum srctree_kind srctree_stat(struct srctree *t, const char *path);
+
+/*
+ * Append the content of the file at path to out: 0, or -1 with the reason
+ * in err (missing, not a regular file, larger than max bytes, I/O).
+ */
+int srctree_read(struct srctree *t, const char *path, struct buf *out,
+    size_t max, struct buf *err);
+
+struct srctree_entry {
+	char *name;
+	enum srctree_kind kind;
+};
+
+/*
+ * The entries of directory path, sorted bytewise by name (the order of
+ * Go's filepath.Walk, which Flux v1 walked in). *entries is a new array:
+ * free it with srctree_entries_free. 0, or -1 with err.
+ */
+int srctree_list(struct srctree *t, const char *path,
+    struct srctree_entry **entries, size_t *n, struct buf *err);
+void srctree_entries_free(struct srctree_entry *entries, size_t n);
+
+/*
+ * Normalise a --git-path value into *out ("./a/b/" -> "a/b", "." -> "").
+ * -1 for an absolute path or one with a ".." component (err says which).
+ */
+int srctree_clean_path(const char *in, struct buf *out, struct buf *err);
+
+/* "a/b" + "c" -> "a/b/c"; "" + "c" -> "c" (into out, reset first) */
+void srctree_join(struct buf *out, const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,150 @@
+/* Unit tests of lib/rec (the record checker), lib/strmap and lib/kinds. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/kinds.h"
+#include "lib/rec.h"
+#include "lib/srctree.h"
+#include "lib/strmap.h"
+#include "tests/unit/tap.h"
+
+static int
+check(const char *s, const char **type, size_t *n)
+{
+	const char *why;
+
+	return rec_check_object(s, strlen(s), type, n, &why);
+}
+
+static void
+test_check(void)
+{
+	static const char *const good[] = {
+		"{}", " {} ", "{\"a\":1}", "{\"a\":[1,2.5e3,-0.1,true,false,null]}",
+		"{\"a\":{\"b\":{\"c\":\"\\u00e9\\n\\\"\"}}}",
+		"{\"s\":\"h\xc3\xa9\"}", "{\"type\":\"x\"}\r",
+	};
+	static const char *const bad[] = {
+		"", "[]", "1", "\"s\"", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}",
+		"{a:1}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":tru}", "{} {}",
+		"{\"a\":\"\x01\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\xff\"}",
+		"{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\\u12\"}", "{\"a\":[1 2]}",
+	};
+	const char *type;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		ok(check(good[i], &type, &n) == 0, "accepts %s", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ok(check(bad[i], &type, &n) < 0, "refuses bad input %zu", i);
+
+	ok(check("{\"type\":\"object\",\"x\":1}", &type, &n) == 0 && n == 6 &&
+	    memcmp(type, "object", 6) == 0, "finds the type first");
+	ok(check("{\"a\":{\"type\":\"inner\"},\"type\":\"end\"}", &type, &n)
+	    == 0 && n == 3 && memcmp(type, "end", 3) == 0,
+	    "finds a top-level type that is not first, not a nested one");
+	ok(check("{\"type\":1}", &type, &n) == 0 && type == NULL,
+	    "a type that is not a string is no type");
+}
+
+static void
+test_deep(void)
+{
+	struct buf b = BUF_INIT;
+	const char *type;
+	size_t n;
+	int i;
+
+	buf_adds(&b, "{\"a\":");
+	for (i = 0; i < 100000; i++)
+		buf_addch(&b, '[');
+	ok(check(b.s, &type, &n) < 0, "deep nesting is refused, not a crash");
+	buf_release(&b);
+}
+
+static void
+test_strmap(void)
+{
+	struct strmap m = STRMAP_INIT;
+	struct buf k = BUF_INIT;
+	void *old;
+	int i, found = 0;
+
+	for (i = 0; i < 10000; i++) {
+		buf_reset(&k);
+		buf_addf(&k, "key-%d", i);
+		strmap_put(&m, k.s, (void *)(intptr_t)(i + 1), NULL);
+	}
+	for (i = 0; i < 10000; i++) {
+		buf_reset(&k);
+		buf_addf(&k, "key-%d", i);
+		found += strmap_get(&m, k.s) == (void *)(intptr_t)(i + 1);
+	}
+	is_int(found, 10000, "every key is found after growing");
+	ok(strmap_get(&m, "nope") == NULL, "a missing key is NULL");
+	ok(strmap_put(&m, "key-5", (void *)7, &old) == 0 &&
+	    old == (void *)(intptr_t)6, "put replaces and returns the old value");
+	is_int(m.count, 10000, "replacing does not count twice");
+	strmap_release(&m, NULL);
+	buf_release(&k);
+}
+
+static void
+test_kinds(void)
+{
+	struct kinds k = KINDS_INIT;
+
+	ok(kinds_scope(&k, "v1", "Namespace") == KIND_SCOPE_CLUSTER,
+	    "Namespace is cluster-scoped");
+	ok(kinds_scope(&k, "v1", "ConfigMap") == KIND_SCOPE_NAMESPACED,
+	    "ConfigMap is namespaced");
+	ok(kinds_scope(&k, "apps/v1", "Deployment") == KIND_SCOPE_NAMESPACED,
+	    "Deployment is namespaced");
+	ok(kinds_scope(&k, "rbac.authorization.k8s.io/v1", "ClusterRole") ==
+	    KIND_SCOPE_CLUSTER, "ClusterRole is cluster-scoped");
+	ok(kinds_scope(&k, "storage.k8s.io/v1", "VolumeAttributesClass") ==
+	    KIND_SCOPE_CLUSTER, "the last cluster entry is found");
+	ok(kinds_scope(&k, "v1", "Binding") == KIND_SCOPE_NAMESPACED,
+	    "the first namespaced entry is found");
+	ok(kinds_scope(&k, "storage.k8s.io/v1", "CSIStorageCapacity") ==
+	    KIND_SCOPE_NAMESPACED, "the last namespaced entry is found");
+	ok(kinds_scope(&k, "apps/v1", "Namespace") == KIND_SCOPE_UNKNOWN,
+	    "a kind in the wrong group is unknown");
+	ok(kinds_scope(&k, "example.com/v1", "Widget") == KIND_SCOPE_UNKNOWN,
+	    "a custom kind is unknown");
+	kinds_add_crd(&k, "example.com", "Widget", "Cluster");
+	ok(kinds_scope(&k, "example.com/v2", "Widget") == KIND_SCOPE_CLUSTER,
+	    "a CRD's kind is known, in every version");
+	ok(kinds_tables_sorted(), "the built-in tables are sorted for bsearch");
+	kinds_release(&k);
+}
+
+static void
+test_clean_path(void)
+{
+	struct buf out = BUF_INIT, err = BUF_INIT;
+
+	ok(srctree_clean_path("./a//b/", &out, &err) == 0 &&
+	    strcmp(out.s, "a/b") == 0, "./a//b/ is a/b");
+	ok(srctree_clean_path(".", &out, &err) == 0 && out.len == 0,
+	    ". is the root");
+	ok(srctree_clean_path("a/../b", &out, &err) < 0, ".. is refused");
+	ok(srctree_clean_path("/etc", &out, &err) < 0, "absolute is refused");
+	ok(srctree_clean_path("a/..b", &out, &err) == 0 &&
+	    strcmp(out.s, "a/..b") == 0, "..b is a name");
+	buf_release(&out);
+	buf_release(&err);
+}
+
+int
+main(void)
+{
+	test_check();
+	test_deep();
+	test_strmap();
+	test_kinds();
+	test_clean_path();
+	return tap_done();
+}

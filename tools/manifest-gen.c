@@ -1,0 +1,464 @@
+/*
+ * manifest-gen: turn the manifests of a Git revision into one "object"
+ * record per Kubernetes object, the way Flux v1 found and read them.
+ *
+ * In: NDJSON. Acts on "revision" records (from git-fetch): reads the
+ * commit's tree straight from the bare repository named by gitDir (no
+ * worktree), under each of its paths. The revision record is passed on
+ * first (kube-apply and gc need its syncSet), then one "object" record per
+ * object, an "error" record per problem, and one "end" record. Other
+ * records pass through unchanged, in order.
+ * Standalone: --dir DIR reads a plain folder instead, and stdin is not read.
+ *
+ * Discovery as Flux v1 (docs/manifest-gen.1): each path walked recursively
+ * in name order, .yaml/.yml files only, folders holding both Chart.yaml and
+ * values.yaml skipped, documents without kind skipped, *List kinds
+ * expanded, namespaces defaulted, IDs namespace:kind/name. A file that
+ * fails to parse, a duplicate ID, an object without name: an "error"
+ * record, and the rest goes on; the "end" record then says ok:false and
+ * lists the files that failed.
+ *
+ * .flux.yaml generators run only with --manifest-generation.
+ *
+ * Flags: --dir DIR, --path P (repeatable or comma-separated; alias
+ * --git-path), --source NAME, --k8s-default-namespace NS,
+ * --manifest-generation, --sync-timeout DURATION, --state-dir DIR
+ * ($SLUICE_STATE_DIR), --log-format auto|text|json.
+ * Exit: 0; 1 some records failed; 64 usage; 65 bad input stream; 74 I/O.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/generate.h"
+#include "lib/log.h"
+#include "lib/manifest.h"
+#include "lib/rec.h"
+#include "lib/srctree.h"
+#include "lib/tool.h"
+#include "lib/xalloc.h"
+#include "lib/banned.h"
+
+static const char usage_line[] =
+    "usage: manifest-gen [--dir DIR] [--path P]... [--source NAME]\n"
+    "                    [--k8s-default-namespace NS] [--manifest-generation]\n"
+    "                    [--sync-timeout DURATION] [--state-dir DIR]\n"
+    "                    [--log-format auto|text|json]";
+
+static const char help_text[] =
+    "usage: manifest-gen [options] <revisions.ndjson\n"
+    "       manifest-gen --dir DIR [options]\n"
+    "\n"
+    "Reads the manifests of each \"revision\" record (or of DIR) and writes\n"
+    "one \"object\" record per Kubernetes object. See manifest-gen(1).\n"
+    "\n"
+    "  --dir DIR                    read a plain folder, not stdin\n"
+    "  --path P                     a path under the root (repeatable);\n"
+    "                               with revisions, adds to their paths\n"
+    "  --source NAME                source name for --dir records (local)\n"
+    "  --k8s-default-namespace NS   namespace for namespaced objects\n"
+    "                               without one (default)\n"
+    "  --manifest-generation        run .flux.yaml generators\n"
+    "  --sync-timeout DURATION      generator time limit (1m)\n"
+    "  --state-dir DIR              where generator checkouts live\n"
+    "                               ($SLUICE_STATE_DIR, /var/lib/sluice)\n"
+    "  --log-format FORMAT          auto, text or json\n";
+
+enum {
+	OPT_DIR = 256, OPT_PATH, OPT_SOURCE, OPT_NAMESPACE, OPT_GENERATION,
+	OPT_SYNC_TIMEOUT, OPT_STATE_DIR, OPT_LOG_FORMAT, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{ "dir", required_argument, NULL, OPT_DIR },
+	{ "path", required_argument, NULL, OPT_PATH },
+	{ "git-path", required_argument, NULL, OPT_PATH },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "k8s-default-namespace", required_argument, NULL, OPT_NAMESPACE },
+	{ "manifest-generation", no_argument, NULL, OPT_GENERATION },
+	{ "sync-timeout", required_argument, NULL, OPT_SYNC_TIMEOUT },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct options {
+	const char *dir;
+	char **paths;
+	size_t npaths;
+	const char *source;
+	const char *default_ns;
+	int generation;
+	double sync_timeout;
+	const char *state_dir;
+};
+
+static void
+add_paths(struct options *o, const char *arg)
+{
+	const char *p = arg, *comma;
+	size_t n;
+
+	/* Flux v1's --git-path is a string slice: repeated or a,b,c */
+	for (;;) {
+		comma = strchr(p, ',');
+		n = comma ? (size_t)(comma - p) : strlen(p);
+		o->paths = xreallocarray(o->paths, o->npaths + 1,
+		    sizeof(*o->paths));
+		o->paths[o->npaths++] = xstrndup(p, n);
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+}
+
+static int
+is_yaml_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 5 && strcmp(name + n - 5, ".yaml") == 0) ||
+	    (n > 4 && strcmp(name + n - 4, ".yml") == 0);
+}
+
+/* A Helm chart: Flux v1 skips it and everything below it. */
+static int
+is_chart_dir(struct srctree *t, const char *dir)
+{
+	struct buf p = BUF_INIT;
+	int chart;
+
+	srctree_join(&p, dir, "Chart.yaml");
+	chart = srctree_stat(t, p.s) == SRCTREE_FILE;
+	if (chart) {
+		srctree_join(&p, dir, "values.yaml");
+		chart = srctree_stat(t, p.s) == SRCTREE_FILE;
+	}
+	buf_release(&p);
+	return chart;
+}
+
+/* Is path, or a folder above it up to the root, a chart? */
+static int
+under_chart(struct srctree *t, const char *path)
+{
+	struct buf dir = BUF_INIT;
+	const char *slash;
+	int chart;
+
+	chart = is_chart_dir(t, "");
+	for (slash = path; !chart && *slash != '\0'; slash++) {
+		slash = strchr(slash, '/');
+		buf_reset(&dir);
+		buf_add(&dir, path, slash ? (size_t)(slash - path) :
+		    strlen(path));
+		if (srctree_stat(t, dir.s) == SRCTREE_DIR)
+			chart = is_chart_dir(t, dir.s);
+		if (slash == NULL)
+			break;
+	}
+	buf_release(&dir);
+	return chart;
+}
+
+struct walk {
+	struct manifest_set *set;
+	struct srctree *tree;
+	struct buf content;
+};
+
+static void
+render_file(struct walk *wk, const char *path)
+{
+	struct buf err = BUF_INIT;
+
+	if (manifest_seen(wk->set, path))
+		return;	/* overlapping paths: each file is read once */
+	buf_reset(&wk->content);
+	if (srctree_read(wk->tree, path, &wk->content, MANIFEST_MAX_FILE,
+	    &err) < 0)
+		manifest_fail(wk->set, path, 0, 0, "cannot read '%s': %s",
+		    path, err.s);
+	else
+		manifest_add_stream(wk->set, path, wk->content.s,
+		    wk->content.len);
+	buf_release(&err);
+}
+
+#define MAX_DEPTH 256
+
+static void
+walk_dir(struct walk *wk, const char *dir, int depth)
+{
+	struct srctree_entry *e = NULL;
+	struct buf err = BUF_INIT, path = BUF_INIT;
+	size_t i, n = 0;
+
+	if (is_chart_dir(wk->tree, dir)) {
+		log_debug("skipping Helm chart '%s'", *dir ? dir : ".");
+		return;
+	}
+	if (depth > MAX_DEPTH) {
+		manifest_fail(wk->set, dir, 0, 0, "folders nested deeper "
+		    "than %d levels", MAX_DEPTH);
+		return;
+	}
+	if (srctree_list(wk->tree, dir, &e, &n, &err) < 0) {
+		manifest_fail(wk->set, *dir ? dir : ".", 0, 0,
+		    "cannot list '%s': %s", *dir ? dir : ".", err.s);
+		buf_release(&err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		srctree_join(&path, dir, e[i].name);
+		switch (e[i].kind) {
+		case SRCTREE_DIR:
+			walk_dir(wk, path.s, depth + 1);
+			break;
+		case SRCTREE_FILE:
+			if (is_yaml_name(e[i].name))
+				render_file(wk, path.s);
+			break;
+		default:
+			if (is_yaml_name(e[i].name))
+				log_warn("skipping '%s': not a regular file "
+				    "(symbolic links are not followed)",
+				    path.s);
+			break;
+		}
+	}
+	srctree_entries_free(e, n);
+	buf_release(&path);
+	buf_release(&err);
+}
+
+/* Render one target path of a source. */
+static void
+render_path(struct walk *wk, const struct options *o, const char *raw)
+{
+	struct buf path = BUF_INIT, err = BUF_INIT, cfg = BUF_INIT;
+	const char *shown;
+	enum srctree_kind kind;
+
+	if (srctree_clean_path(raw, &path, &err) < 0) {
+		manifest_fail(wk->set, raw, 0, 0, "%s", err.s);
+		goto out;
+	}
+	shown = path.len ? path.s : ".";
+	kind = srctree_stat(wk->tree, path.s);
+	if (kind == SRCTREE_NONE || kind == SRCTREE_OTHER) {
+		manifest_fail(wk->set, shown, 0, 0, "path '%s' not found%s%s",
+		    shown, wk->set->o.commit ? " in commit " : "",
+		    wk->set->o.commit ? wk->set->o.commit : "");
+		goto out;
+	}
+	if (generate_find_config(wk->tree, path.s, &cfg)) {
+		if (o->generation) {
+			struct generate_opts g = {
+				.sync_timeout = o->sync_timeout,
+				.state_dir = o->state_dir,
+				.dir = o->dir,
+			};
+
+			if (generate_path(wk->set, wk->tree, path.s, cfg.s,
+			    &g))
+				goto out;
+			/* scanForFiles: read the path as plain YAML */
+		} else {
+			log_warn("'%s' applies to path '%s' but is ignored: "
+			    "--manifest-generation is off", cfg.s, shown);
+		}
+	}
+	if (under_chart(wk->tree, path.s)) {
+		log_info("skipping path '%s': it is in a Helm chart", shown);
+		goto out;
+	}
+	if (kind == SRCTREE_FILE) {
+		if (is_yaml_name(path.s))
+			render_file(wk, path.s);
+	} else {
+		walk_dir(wk, path.s, 0);
+	}
+out:
+	buf_release(&path);
+	buf_release(&err);
+	buf_release(&cfg);
+}
+
+/* Render a whole source: every path, then the held objects and "end". */
+static int
+render_source(struct srctree *tree, const struct manifest_opts *mo,
+    const struct options *o, char **paths, size_t npaths)
+{
+	struct manifest_set set;
+	struct walk wk;
+	size_t i;
+	int ok;
+
+	manifest_set_init(&set, mo);
+	wk.set = &set;
+	wk.tree = tree;
+	buf_init(&wk.content, 0);
+	if (npaths == 0)
+		render_path(&wk, o, "");
+	for (i = 0; i < npaths; i++)
+		render_path(&wk, o, paths[i]);
+	manifest_finish(&set);
+	ok = set.nerrors == 0;
+	buf_release(&wk.content);
+	manifest_set_release(&set);
+	return ok ? 0 : -1;
+}
+
+/* One "revision" record: 0, or -1 if anything in it failed. */
+static int
+handle_revision(const struct rec *r, const struct options *o)
+{
+	json_t *rev, *jpaths, *v;
+	const char *source, *commit, *git_dir;
+	struct manifest_opts mo;
+	struct srctree *tree;
+	struct buf err = BUF_INIT;
+	char **paths = NULL;
+	size_t i, npaths = 0;
+	int ret = -1;
+
+	rec_out_line(r->line, r->len);	/* downstream needs its syncSet */
+	rev = rec_parse(r);
+	if (rev == NULL)
+		return -1;
+	source = json_string_value(json_object_get(rev, "source"));
+	commit = json_string_value(json_object_get(rev, "commit"));
+	git_dir = json_string_value(json_object_get(rev, "gitDir"));
+	mo.source = source ? source : "";
+	mo.commit = commit;
+	mo.default_ns = o->default_ns;
+	v = json_object_get(rev, "error");
+	if (v != NULL && !json_is_null(v)) {
+		/* git-fetch failed: nothing to render, and not our failure */
+		manifest_end_failed(&mo, "the revision carries an error");
+		ret = 0;
+		goto out;
+	}
+	if (source == NULL || commit == NULL || git_dir == NULL) {
+		log_error("line %lu: revision record lacks a string %s",
+		    r->lineno, source == NULL ? "\"source\"" :
+		    commit == NULL ? "\"commit\"" : "\"gitDir\"");
+		manifest_end_failed(&mo, "revision record is incomplete");
+		goto out;
+	}
+	jpaths = json_object_get(rev, "paths");
+	for (i = 0; i < json_array_size(jpaths); i++) {
+		const char *p = json_string_value(json_array_get(jpaths, i));
+
+		if (p == NULL) {
+			log_error("line %lu: revision paths must be strings",
+			    r->lineno);
+			manifest_end_failed(&mo, "revision paths are not "
+			    "strings");
+			goto out;
+		}
+		paths = xreallocarray(paths, npaths + 1, sizeof(*paths));
+		paths[npaths++] = (char *)p;	/* borrowed from rev */
+	}
+	for (i = 0; i < o->npaths; i++) {
+		paths = xreallocarray(paths, npaths + 1, sizeof(*paths));
+		paths[npaths++] = o->paths[i];
+	}
+	tree = srctree_open_git(git_dir, commit, &err);
+	if (tree == NULL) {
+		log_event(LOG_ERROR, (const char *const[]){ "source", source,
+		    "commit", commit, NULL }, "cannot read '%s': %s",
+		    git_dir, err.s);
+		manifest_end_failed(&mo, err.s);
+		goto out;
+	}
+	ret = render_source(tree, &mo, o, paths, npaths);
+	srctree_free(tree);
+out:
+	free(paths);
+	buf_release(&err);
+	json_decref(rev);
+	return ret;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct tool_status st = TOOL_STATUS_INIT;
+	struct rec_reader in = REC_READER_INIT;
+	struct options o;
+	struct rec r;
+	size_t i;
+	int ch, n;
+
+	tool_init("manifest-gen");
+	memset(&o, 0, sizeof(o));
+	o.source = "local";
+	o.default_ns = "default";
+	o.sync_timeout = 60;
+	o.state_dir = getenv("SLUICE_STATE_DIR");
+	if (o.state_dir == NULL || *o.state_dir == '\0')
+		o.state_dir = "/var/lib/sluice";
+	while ((ch = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (ch) {
+		case OPT_DIR: o.dir = optarg; break;
+		case OPT_PATH: add_paths(&o, optarg); break;
+		case OPT_SOURCE: o.source = optarg; break;
+		case OPT_NAMESPACE:
+			if (*optarg == '\0')
+				tool_usage(usage_line);
+			o.default_ns = optarg;
+			break;
+		case OPT_GENERATION: o.generation = 1; break;
+		case OPT_SYNC_TIMEOUT:
+			o.sync_timeout = tool_duration(optarg,
+			    "--sync-timeout");
+			break;
+		case OPT_STATE_DIR: o.state_dir = optarg; break;
+		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
+		case 'h': tool_help(help_text);
+		case OPT_VERSION:
+			tool_help("manifest-gen " SLUICE_VERSION "\n");
+		default: tool_usage(usage_line);
+		}
+	}
+	if (optind != argc)
+		tool_usage(usage_line);
+
+	git_libgit2_init();
+	if (o.dir != NULL) {
+		struct manifest_opts mo = { o.source, NULL, o.default_ns };
+		struct srctree *tree = srctree_open_dir(o.dir);
+
+		if (srctree_stat(tree, "") != SRCTREE_DIR)
+			die(EXIT_USAGE, "--dir: '%s' is not a folder", o.dir);
+		if (render_source(tree, &mo, &o, o.paths, o.npaths) < 0)
+			tool_note(&st, 0);
+		srctree_free(tree);
+	} else {
+		while ((n = rec_next(&in, &r)) > 0) {
+			if (rec_is(&r, "revision")) {
+				if (handle_revision(&r, &o) < 0)
+					tool_note(&st, 0);
+			} else {
+				rec_out_line(r.line, r.len);
+			}
+			tool_check_output();
+		}
+		if (n < 0)
+			tool_stream_broken(&in);
+	}
+	for (i = 0; i < o.npaths; i++)
+		free(o.paths[i]);
+	free(o.paths);
+	rec_reader_release(&in);
+	git_libgit2_shutdown();
+	return tool_finish(&st);
+}
