@@ -7,7 +7,7 @@ set -eu
 
 packages="build-essential pkg-config git ca-certificates
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev
-jq bats shellcheck"
+jq bats shellcheck procps"
 
 missing=
 for p in $packages; do

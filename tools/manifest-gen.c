@@ -29,6 +29,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <git2.h>
 #include <jansson.h>
@@ -435,10 +436,12 @@ main(int argc, char *argv[])
 	git_libgit2_init();
 	if (o.dir != NULL) {
 		struct manifest_opts mo = { o.source, NULL, o.default_ns };
-		struct srctree *tree = srctree_open_dir(o.dir);
+		struct srctree *tree;
+		struct stat sb;
 
-		if (srctree_stat(tree, "") != SRCTREE_DIR)
+		if (stat(o.dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			die(EXIT_USAGE, "--dir: '%s' is not a folder", o.dir);
+		tree = srctree_open_dir(o.dir);
 		if (render_source(tree, &mo, &o, o.paths, o.npaths) < 0)
 			tool_note(&st, 0);
 		srctree_free(tree);
