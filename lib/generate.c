@@ -12,6 +12,7 @@
 #include "lib/fluxcfg.h"
 #include "lib/genrun.h"
 #include "lib/log.h"
+#include "lib/mtime.h"
 #include "lib/patch.h"
 #include "lib/xalloc.h"
 #include "lib/yml.h"
@@ -180,15 +181,6 @@ out:
 	return ret;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * Run the generators in order, stopping at the first failure, and join
  * their outputs as Flux v1 does (a "---" line between, after a newline if
@@ -199,7 +191,7 @@ run_generators(struct manifest_set *set, const struct fluxcfg *cfg,
     const char *cwd, const char *label, const struct generate_opts *o,
     struct buf *stream)
 {
-	double deadline = now() + o->sync_timeout, left, limit;
+	double deadline = mtime_now() + o->sync_timeout, left, limit;
 	struct genrun_result res;
 	struct buf why = BUF_INIT;
 	size_t i, n;
@@ -208,7 +200,7 @@ run_generators(struct manifest_set *set, const struct fluxcfg *cfg,
 	for (i = 0; i < cfg->ngenerators && ret == 0; i++) {
 		const struct fluxcfg_command *c = &cfg->generators[i];
 
-		left = deadline - now();
+		left = deadline - mtime_now();
 		limit = fluxcfg_timeout(c, o->sync_timeout);
 		if (limit > left)
 			limit = left;

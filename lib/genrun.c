@@ -21,6 +21,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/mtime.h"
 #include "lib/banned.h"
 
 extern char **environ;
@@ -37,15 +38,6 @@ struct child_report {
 #define MAX_CLOSE_LOOP 65536
 
 static const char shell[] = "/bin/sh";
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void
 close_fd(int *fd)
@@ -254,9 +246,9 @@ collect(const char *command, pid_t pid, int *outfd, int *errfd,
 	bufs[0] = &res->out;
 	bufs[1] = &res->err;
 	if (timeout > 0)
-		deadline = now() + timeout;
+		deadline = mtime_now() + timeout;
 	for (;;) {
-		t = now();
+		t = mtime_now();
 		if (res->too_big && stage == RUNNING) {
 			kill_group(pid, SIGTERM);
 			stage = TERMED;

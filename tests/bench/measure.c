@@ -28,19 +28,11 @@
 #include <unistd.h>
 
 #include "lib/exitcode.h"
+#include "lib/mtime.h"
 #include "lib/banned.h"
 
 static const char usage_line[] =
     "usage: measure [-i FILE] [-o FILE] CMD [ARG...]";
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static double
 tv_seconds(const struct timeval *tv)
@@ -99,7 +91,7 @@ main(int argc, char *argv[])
 	}
 
 	fflush(stdout);
-	t0 = now();
+	t0 = mtime_now();
 	pid = fork();
 	if (pid < 0) {
 		fprintf(stderr, "measure: cannot fork: %s\n", strerror(errno));
@@ -121,7 +113,7 @@ main(int argc, char *argv[])
 			return EXIT_SOFTWARE;
 		}
 	}
-	wall = now() - t0;
+	wall = mtime_now() - t0;
 	user = tv_seconds(&ru.ru_utime);
 	sys = tv_seconds(&ru.ru_stime);
 	if (WIFEXITED(status))

@@ -28,6 +28,7 @@
 
 #include "lib/buf.h"
 #include "lib/exitcode.h"
+#include "lib/mtime.h"
 #include "lib/num.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
@@ -173,15 +174,6 @@ parse(const struct file *f, unsigned long *docs)
 	return events;
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -216,10 +208,10 @@ main(int argc, char *argv[])
 
 	for (r = 0; r < runs; r++) {
 		events = docs = 0;
-		t0 = now();
+		t0 = mtime_now();
 		for (i = 0; i < nfiles; i++)
 			events += parse(&files[i], &docs);
-		t = now() - t0;
+		t = mtime_now() - t0;
 		if (best < 0 || t < best)
 			best = t;
 	}

@@ -11,18 +11,10 @@
 
 #include "lib/buf.h"
 #include "lib/genrun.h"
+#include "lib/mtime.h"
 #include "tests/unit/tap.h"
 
 #define MB (1024 * 1024)
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* run with no limits worth mentioning, stdout and stderr apart */
 static int
@@ -119,7 +111,7 @@ test_large(void)
 	double t0;
 
 	/* stderr fills first: reading stdout alone would deadlock */
-	t0 = now();
+	t0 = mtime_now();
 	is_int(run("head -c 300000 /dev/zero | tr '\\0' e >&2; "
 	    "head -c 400000 /dev/zero | tr '\\0' o", &res), 0,
 	    "large stderr, then large stdout");
@@ -137,7 +129,7 @@ test_large(void)
 	    "1 MB of stdout written alongside stderr");
 	ok(res.err.len == 1000000 && all_bytes(&res.err, 'e'),
 	    "1 MB of stderr written alongside stdout");
-	ok(now() - t0 < 10, "no deadlock (took %.2fs)", now() - t0);
+	ok(mtime_now() - t0 < 10, "no deadlock (took %.2fs)", mtime_now() - t0);
 	genrun_result_release(&res);
 }
 
@@ -291,10 +283,10 @@ test_timeout(void)
 	FILE *fp;
 	int fd;
 
-	t0 = now();
+	t0 = mtime_now();
 	is_int(genrun("sleep 10", NULL, NULL, 0.5, MB, 0, &res), 0,
 	    "sleep 10 with a 0.5s limit");
-	dt = now() - t0;
+	dt = mtime_now() - t0;
 	ok(res.timed_out, "timed out");
 	ok(dt >= 0.45 && dt < 3, "returned after the limit (%.2fs)", dt);
 	ok(!res.exited && res.status == 128 + SIGTERM, "killed by SIGTERM");
@@ -307,9 +299,9 @@ test_timeout(void)
 	close(fd);
 	buf_addf(&cmd, "sleep 10 & echo $! >%s; echo started; sleep 10",
 	    pidfile);
-	t0 = now();
+	t0 = mtime_now();
 	genrun(cmd.s, NULL, NULL, 0.5, MB, 0, &res);
-	dt = now() - t0;
+	dt = mtime_now() - t0;
 	ok(res.timed_out, "sleep 10 & sleep 10: timed out");
 	ok(dt < 3, "sleep 10 & sleep 10: returned in %.2fs", dt);
 	is_str(res.out.s, "started\n", "output before the kill is kept");
@@ -323,10 +315,10 @@ test_timeout(void)
 	unlink(pidfile);
 
 	/* a group that ignores SIGTERM gets SIGKILL after the grace */
-	t0 = now();
+	t0 = mtime_now();
 	genrun("trap '' TERM; sleep 10 & sleep 10", NULL, NULL, 0.5, MB, 0,
 	    &res);
-	dt = now() - t0;
+	dt = mtime_now() - t0;
 	ok(res.timed_out && res.status == 128 + SIGKILL,
 	    "SIGTERM ignored: SIGKILL (status %d)", res.status);
 	ok(dt >= 0.5 + GENRUN_GRACE - 0.1 && dt < 3,
@@ -334,25 +326,25 @@ test_timeout(void)
 	genrun_result_release(&res);
 
 	/* the shell is gone but its child holds stdout: still the limit */
-	t0 = now();
+	t0 = mtime_now();
 	genrun("sleep 10 & echo bye", NULL, NULL, 0.5, MB, 0, &res);
-	dt = now() - t0;
+	dt = mtime_now() - t0;
 	ok(res.timed_out && dt < 3,
 	    "a background child holding stdout is timed out (%.2fs)", dt);
 	genrun_result_release(&res);
 
 	/* outputs closed, shell still running: the limit still holds */
-	t0 = now();
+	t0 = mtime_now();
 	genrun("exec >&- 2>&-; sleep 10", NULL, NULL, 0.5, MB, 0, &res);
-	dt = now() - t0;
+	dt = mtime_now() - t0;
 	ok(res.timed_out && dt < 3,
 	    "a command that closed its outputs is timed out (%.2fs)", dt);
 	genrun_result_release(&res);
 
 	/* out of reach: it left the group, and holds stdout */
-	t0 = now();
+	t0 = mtime_now();
 	genrun("setsid sleep 10 & echo $!", NULL, NULL, 0.5, MB, 0, &res);
-	dt = now() - t0;
+	dt = mtime_now() - t0;
 	ok(res.timed_out && dt < 0.5 + 2 * GENRUN_GRACE + 0.5,
 	    "a process that left the group is given up on (%.2fs)", dt);
 	bg = strtol(res.out.s, NULL, 10);
@@ -360,9 +352,9 @@ test_timeout(void)
 		kill((pid_t)bg, SIGKILL);
 	genrun_result_release(&res);
 
-	t0 = now();
+	t0 = mtime_now();
 	genrun("sleep 0.2; echo done", NULL, NULL, 5, MB, 0, &res);
-	dt = now() - t0;
+	dt = mtime_now() - t0;
 	ok(!res.timed_out && res.status == 0 && dt < 2,
 	    "a quick command within its limit (%.2fs)", dt);
 	is_str(res.out.s, "done\n", "its output");
@@ -382,10 +374,10 @@ test_too_big(void)
 	struct buf why = BUF_INIT;
 	double t0, dt;
 
-	t0 = now();
+	t0 = mtime_now();
 	is_int(genrun("yes", NULL, NULL, 10, 1000, 0, &res), 0,
 	    "endless output with a 1000-byte bound");
-	dt = now() - t0;
+	dt = mtime_now() - t0;
 	ok(res.too_big && !res.timed_out, "too big, not timed out");
 	is_int(res.out.len, 1000, "the first 1000 bytes are kept");
 	ok(dt < 3, "killed at once (%.2fs)", dt);

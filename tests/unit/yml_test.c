@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "lib/buf.h"
+#include "lib/mtime.h"
 #include "lib/yml.h"
 #include "tests/unit/tap.h"
 
@@ -407,15 +408,6 @@ test_merges(void)
 	    "value", "merge: an alias of a sequence is refused");
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 test_limits(void)
 {
@@ -437,10 +429,10 @@ test_limits(void)
 	double t;
 	int i, r;
 
-	t = now();
+	t = mtime_now();
 	is_str(json_of(bomb), "error 7:23: document has more than 4194304 "
 	    "nodes once aliases are expanded", "limits: billion laughs refused");
-	t = now() - t;
+	t = mtime_now() - t;
 	ok(t < 0.5, "limits: refused in %.3f s", t);
 
 	lim.max_nodes = 100;
