@@ -15,7 +15,7 @@
 #include "lib/banned.h"
 
 /*
- * docs/yaml-typing.md has the rules implemented here, each with the
+ * docs/records.md (YAML to JSON) has the rules implemented here, each with the
  * go-yaml v2 or sigs.k8s.io/yaml source that makes it so.
  */
 

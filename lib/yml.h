@@ -1,7 +1,7 @@
 /*
  * yml.h: YAML to JSON the way Kubernetes reads manifests (kubectl's
  * sigs.k8s.io/yaml over go-yaml v2), with libyaml as the parser.
- * docs/yaml-typing.md has the typing table, with the go-yaml v2 and
+ * docs/records.md (YAML to JSON) has the typing table, with the go-yaml v2 and
  * sigs.k8s.io/yaml sources behind each rule.
  *
  * A parser walks one YAML stream held in memory and hands out one document

@@ -1,6 +1,6 @@
 /*
  * Unit tests of lib/yml: YAML typed as kubectl types it (go-yaml v2 and
- * sigs.k8s.io/yaml; docs/yaml-typing.md has the rules and their sources).
+ * sigs.k8s.io/yaml; docs/records.md (YAML to JSON) has the rules and their sources).
  */
 #include <stdio.h>
 #include <stdlib.h>
