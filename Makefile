@@ -58,7 +58,7 @@ check: all $(UNITS)
 	    sh tests/run.sh $(TESTS)
 
 asan:
-	$(MAKE) O=build-asan \
+	$(MAKE) --no-print-directory O=build-asan \
 	    LDFLAGS='-fsanitize=address,undefined' \
 	    CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' \
 	    check
