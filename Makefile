@@ -5,7 +5,7 @@ WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 LIBEXEC ?= $(PREFIX)/libexec/sluice
-PKGS     = libgit2 yaml-0.1 libcurl jansson
+PKGS     = libgit2 yaml-0.1 libcurl jansson gpgme
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings $(WERROR)
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(CFLAGS) \
@@ -65,6 +65,7 @@ asan:
 
 lint:
 	shellcheck -s sh $(SHELL_FILES)
+	shellcheck -s bash tests/helpers.bash $(wildcard tests/servers/*.bash)
 
 bench: all $(BENCH)
 	SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/run.sh

@@ -1,6 +1,5 @@
 #include "lib/checkout.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,11 +11,11 @@
 #include <git2.h>
 
 #include "lib/buf.h"
+#include "lib/fsx.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
 
-#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 struct co {
 	git_repository *repo;
@@ -55,75 +54,6 @@ path_ok(const char *path)
 	}
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int remove_at(int fd, const char *name);
-
-/* Remove everything in the directory fd, which this closes. -1, errno. */
-static int
-empty_dir(int fd)
-{
-	struct dirent *e;
-	DIR *d;
-	int saved;
-
-	d = fdopendir(fd);
-	if (d == NULL) {
-		saved = errno;
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	for (;;) {
-		errno = 0;
-		e = readdir(d);
-		if (e == NULL)
-			break;
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		if (remove_at(dirfd(d), e->d_name) < 0)
-			break;
-	}
-	saved = errno;
-	closedir(d);
-	errno = saved;
-	return saved != 0 ? -1 : 0;
-}
-
-/* Remove name in fd, whatever it is, following nothing. -1, errno. */
-static int
-remove_at(int fd, const char *name)
-{
-	int sub;
-
-	if (unlinkat(fd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -1;
-	sub = openat(fd, name, DIR_FLAGS);
-	if (sub < 0)
-		return -1;
-	if (empty_dir(sub) < 0)
-		return -1;
-	return unlinkat(fd, name, AT_REMOVEDIR);
-}
-
 /*
  * Open the directory name in fd, never through a symlink. With create,
  * make it, first removing a non-directory in the way. -1, errno.
@@ -134,7 +64,7 @@ open_subdir(int fd, const char *name, int create)
 	struct stat st;
 	int sub;
 
-	sub = openat(fd, name, DIR_FLAGS);
+	sub = openat(fd, name, FSX_DIR_FLAGS);
 	if (sub >= 0 || !create)
 		return sub;
 	if (errno != ENOENT) {
@@ -147,7 +77,7 @@ open_subdir(int fd, const char *name, int create)
 	}
 	if (mkdirat(fd, name, 0777) < 0 && errno != EEXIST)
 		return -1;
-	return openat(fd, name, DIR_FLAGS);
+	return openat(fd, name, FSX_DIR_FLAGS);
 }
 
 /*
@@ -205,7 +135,7 @@ write_blob(struct co *c, const char *path, git_filemode_t mode,
 		log_errno("cannot make the directory of '%s/%s'", c->dir, path);
 		goto out;
 	}
-	if (!c->fresh && remove_at(pfd, leaf) < 0) {
+	if (!c->fresh && fsx_remove_at(pfd, leaf) < 0) {
 		log_errno("cannot remove '%s/%s'", c->dir, path);
 		goto out;
 	}
@@ -232,7 +162,7 @@ write_blob(struct co *c, const char *path, git_filemode_t mode,
 			log_errno("cannot create '%s/%s'", c->dir, path);
 			goto out;
 		}
-		if (write_all(fd, data, size) < 0) {
+		if (fsx_write_all(fd, data, size) < 0) {
 			log_errno("cannot write '%s/%s'", c->dir, path);
 			close(fd);
 			goto out;
@@ -295,7 +225,7 @@ delete_path(struct co *c, const char *path)
 		return log_errno("cannot open the directory of '%s/%s'",
 		    c->dir, path);
 	}
-	r = remove_at(pfd, leaf);
+	r = fsx_remove_at(pfd, leaf);
 	close(pfd);
 	if (r < 0)
 		return log_errno("cannot remove '%s/%s'", c->dir, path);
@@ -324,7 +254,7 @@ write_tree(struct co *c, git_tree *tree)
 	int fd;
 
 	fd = dup(c->root);
-	if (fd < 0 || empty_dir(fd) < 0)
+	if (fd < 0 || fsx_empty_dir(fd) < 0)
 		return log_errno("cannot empty '%s'", c->dir);
 	c->fresh = 1;
 	if (git_tree_walk(tree, GIT_TREEWALK_PRE, walk_cb, c) != 0)
@@ -387,29 +317,6 @@ out:
 
 /* ---- the record file ---- */
 
-/* fsync the directory that holds path. */
-static int
-sync_parent(const char *path)
-{
-	struct buf dir = BUF_INIT;
-	const char *slash = strrchr(path, '/');
-	int fd, ret = 0;
-
-	if (slash == NULL)
-		buf_addch(&dir, '.');
-	else if (slash == path)
-		buf_addch(&dir, '/');
-	else
-		buf_add(&dir, path, (size_t)(slash - path));
-	fd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		ret = log_errno("cannot sync the directory '%s'", dir.s);
-	if (fd >= 0)
-		close(fd);
-	buf_release(&dir);
-	return ret;
-}
-
 /* 0 with *oid set, or -1: no usable record (a warning says why if odd). */
 static int
 read_record(const char *path, git_oid *oid)
@@ -442,48 +349,17 @@ remove_record(const char *path)
 			return 0;
 		return log_errno("cannot remove '%s'", path);
 	}
-	return sync_parent(path);
+	return fsx_sync_parent(path);
 }
 
 static int
 write_record(const char *path, const git_oid *oid)
 {
-	struct buf tmp = BUF_INIT;
-	char hex[GIT_OID_HEXSZ + 2];
-	int fd = -1, ret = -1;
+	char hex[GIT_OID_HEXSZ + 1];
 
 	git_oid_fmt(hex, oid);
 	hex[GIT_OID_HEXSZ] = '\n';
-	hex[GIT_OID_HEXSZ + 1] = '\0';
-	buf_addf(&tmp, "%s.tmp", path);
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    0666);
-	if (fd < 0) {
-		log_errno("cannot create '%s'", tmp.s);
-		goto out;
-	}
-	if (write_all(fd, hex, GIT_OID_HEXSZ + 1) < 0 || fsync(fd) < 0) {
-		log_errno("cannot write '%s'", tmp.s);
-		goto out;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		log_errno("cannot write '%s'", tmp.s);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp.s, path) < 0) {
-		log_errno("cannot rename '%s' to '%s'", tmp.s, path);
-		goto out;
-	}
-	ret = sync_parent(path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ret < 0)
-		(void)unlink(tmp.s);
-	buf_release(&tmp);
-	return ret;
+	return fsx_write_atomic(path, hex, sizeof(hex), 0666);
 }
 
 int

@@ -8,6 +8,7 @@ case $PATH in
 "$SLUICE_BUILD/bin":*) ;;
 *) PATH="$SLUICE_BUILD/bin:$PATH" ;;
 esac
+# shellcheck disable=SC2034 # used by the .bats files that load this
 FIXTURES=$BATS_TEST_DIRNAME/fixtures
 
 # Diagnostics as JSON lines, whatever the terminal, so tests can read them.
@@ -42,6 +43,7 @@ sorted_json() {
 
 # lines_of_type TYPE: the records of one type, from $output.
 lines_of_type() {
+	# shellcheck disable=SC2154 # bats' run sets $output
 	printf '%s\n' "$output" | jq -c --arg t "$1" 'select(.type == $t)'
 }
 

@@ -1,0 +1,427 @@
+#include "lib/digest.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "lib/buf.h"
+#include "lib/banned.h"
+
+static uint32_t
+load_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static void
+store_be32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t
+rol32(uint32_t x, unsigned n)
+{
+	return x << n | x >> (32 - n);
+}
+
+static uint32_t
+ror32(uint32_t x, unsigned n)
+{
+	return x >> n | x << (32 - n);
+}
+
+/*
+ * Both hashes pad the same way (FIPS 180-4 §5.1.1): a 1 bit, zeros up to
+ * 56 mod 64, then the message length in bits as a big-endian 64-bit number.
+ * The 64 bytes of padding plus the length live in this one buffer.
+ */
+static size_t
+make_padding(uint64_t len, size_t nblock, unsigned char *pad)
+{
+	size_t padlen = nblock < 56 ? 56 - nblock : 120 - nblock;
+	uint64_t bits = len * 8;
+	int i;
+
+	memset(pad, 0, padlen);
+	pad[0] = 0x80;
+	for (i = 0; i < 8; i++)
+		pad[padlen + i] = (unsigned char)(bits >> (56 - 8 * i));
+	return padlen + 8;
+}
+
+/* SHA-1 (FIPS 180-4 §6.1) */
+
+static void
+sha1_block(uint32_t *h, const unsigned char *p)
+{
+	uint32_t w[80], a, b, c, d, e, f, k, t;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = load_be32(p + 4 * i);
+	for (; i < 80; i++)
+		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+	a = h[0];
+	b = h[1];
+	c = h[2];
+	d = h[3];
+	e = h[4];
+	for (i = 0; i < 80; i++) {
+		if (i < 20) {
+			f = (b & c) | (~b & d);
+			k = 0x5a827999;
+		} else if (i < 40) {
+			f = b ^ c ^ d;
+			k = 0x6ed9eba1;
+		} else if (i < 60) {
+			f = (b & c) | (b & d) | (c & d);
+			k = 0x8f1bbcdc;
+		} else {
+			f = b ^ c ^ d;
+			k = 0xca62c1d6;
+		}
+		t = rol32(a, 5) + f + e + k + w[i];
+		e = d;
+		d = c;
+		c = rol32(b, 30);
+		b = a;
+		a = t;
+	}
+	h[0] += a;
+	h[1] += b;
+	h[2] += c;
+	h[3] += d;
+	h[4] += e;
+}
+
+void
+digest_sha1_init(struct digest_sha1 *c)
+{
+	c->h[0] = 0x67452301;
+	c->h[1] = 0xefcdab89;
+	c->h[2] = 0x98badcfe;
+	c->h[3] = 0x10325476;
+	c->h[4] = 0xc3d2e1f0;
+	c->len = 0;
+	c->nblock = 0;
+}
+
+void
+digest_sha1_update(struct digest_sha1 *c, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t take;
+
+	c->len += n;
+	if (c->nblock) {
+		take = DIGEST_BLOCK_LEN - c->nblock;
+		if (take > n)
+			take = n;
+		memcpy(c->block + c->nblock, p, take);
+		c->nblock += take;
+		p += take;
+		n -= take;
+		if (c->nblock < DIGEST_BLOCK_LEN)
+			return;
+		sha1_block(c->h, c->block);
+		c->nblock = 0;
+	}
+	for (; n >= DIGEST_BLOCK_LEN; p += DIGEST_BLOCK_LEN,
+	    n -= DIGEST_BLOCK_LEN)
+		sha1_block(c->h, p);
+	if (n) {
+		memcpy(c->block, p, n);
+		c->nblock = n;
+	}
+}
+
+void
+digest_sha1_final(struct digest_sha1 *c, unsigned char *out)
+{
+	unsigned char pad[2 * DIGEST_BLOCK_LEN];
+	uint64_t len = c->len;
+	int i;
+
+	digest_sha1_update(c, pad, make_padding(len, c->nblock, pad));
+	for (i = 0; i < 5; i++)
+		store_be32(out + 4 * i, c->h[i]);
+	digest_sha1_init(c);
+}
+
+void
+digest_sha1(const void *p, size_t n, unsigned char *out)
+{
+	struct digest_sha1 c;
+
+	digest_sha1_init(&c);
+	digest_sha1_update(&c, p, n);
+	digest_sha1_final(&c, out);
+}
+
+/* SHA-256 (FIPS 180-4 §6.2) */
+
+static const uint32_t sha256_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+static void
+sha256_block(uint32_t *h, const unsigned char *p)
+{
+	uint32_t w[64], v[8], s0, s1, t1, t2;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = load_be32(p + 4 * i);
+	for (; i < 64; i++) {
+		s0 = ror32(w[i - 15], 7) ^ ror32(w[i - 15], 18) ^
+		    w[i - 15] >> 3;
+		s1 = ror32(w[i - 2], 17) ^ ror32(w[i - 2], 19) ^ w[i - 2] >> 10;
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	memcpy(v, h, sizeof(v));
+	for (i = 0; i < 64; i++) {
+		s1 = ror32(v[4], 6) ^ ror32(v[4], 11) ^ ror32(v[4], 25);
+		t1 = v[7] + s1 + ((v[4] & v[5]) ^ (~v[4] & v[6])) +
+		    sha256_k[i] + w[i];
+		s0 = ror32(v[0], 2) ^ ror32(v[0], 13) ^ ror32(v[0], 22);
+		t2 = s0 + ((v[0] & v[1]) ^ (v[0] & v[2]) ^ (v[1] & v[2]));
+		v[7] = v[6];
+		v[6] = v[5];
+		v[5] = v[4];
+		v[4] = v[3] + t1;
+		v[3] = v[2];
+		v[2] = v[1];
+		v[1] = v[0];
+		v[0] = t1 + t2;
+	}
+	for (i = 0; i < 8; i++)
+		h[i] += v[i];
+}
+
+void
+digest_sha256_init(struct digest_sha256 *c)
+{
+	static const uint32_t iv[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+	};
+
+	memcpy(c->h, iv, sizeof(iv));
+	c->len = 0;
+	c->nblock = 0;
+}
+
+void
+digest_sha256_update(struct digest_sha256 *c, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+	size_t take;
+
+	c->len += n;
+	if (c->nblock) {
+		take = DIGEST_BLOCK_LEN - c->nblock;
+		if (take > n)
+			take = n;
+		memcpy(c->block + c->nblock, p, take);
+		c->nblock += take;
+		p += take;
+		n -= take;
+		if (c->nblock < DIGEST_BLOCK_LEN)
+			return;
+		sha256_block(c->h, c->block);
+		c->nblock = 0;
+	}
+	for (; n >= DIGEST_BLOCK_LEN; p += DIGEST_BLOCK_LEN,
+	    n -= DIGEST_BLOCK_LEN)
+		sha256_block(c->h, p);
+	if (n) {
+		memcpy(c->block, p, n);
+		c->nblock = n;
+	}
+}
+
+void
+digest_sha256_final(struct digest_sha256 *c, unsigned char *out)
+{
+	unsigned char pad[2 * DIGEST_BLOCK_LEN];
+	uint64_t len = c->len;
+	int i;
+
+	digest_sha256_update(c, pad, make_padding(len, c->nblock, pad));
+	for (i = 0; i < 8; i++)
+		store_be32(out + 4 * i, c->h[i]);
+	digest_sha256_init(c);
+}
+
+void
+digest_sha256(const void *p, size_t n, unsigned char *out)
+{
+	struct digest_sha256 c;
+
+	digest_sha256_init(&c);
+	digest_sha256_update(&c, p, n);
+	digest_sha256_final(&c, out);
+}
+
+/* HMAC (RFC 2104): H((K ^ opad) || H((K ^ ipad) || msg)) */
+void
+digest_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t n,
+    unsigned char *out)
+{
+	unsigned char k[DIGEST_BLOCK_LEN], pad[DIGEST_BLOCK_LEN];
+	unsigned char inner[DIGEST_SHA1_LEN];
+	struct digest_sha1 c;
+	size_t i;
+
+	memset(k, 0, sizeof(k));
+	if (keylen > DIGEST_BLOCK_LEN)
+		digest_sha1(key, keylen, k);
+	else if (keylen)
+		memcpy(k, key, keylen);
+
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x36;
+	digest_sha1_init(&c);
+	digest_sha1_update(&c, pad, sizeof(pad));
+	digest_sha1_update(&c, msg, n);
+	digest_sha1_final(&c, inner);
+
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x5c;
+	digest_sha1_update(&c, pad, sizeof(pad));
+	digest_sha1_update(&c, inner, sizeof(inner));
+	digest_sha1_final(&c, out);
+}
+
+/* base64 (RFC 4648 §4, §5) */
+
+static const char b64_std[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void
+digest_base64_encode(const void *data, size_t n, unsigned flags,
+    struct buf *out)
+{
+	const char *abc = flags & DIGEST_B64_URL ? b64_url : b64_std;
+	const unsigned char *p = data;
+	uint32_t v;
+	char *o;
+
+	buf_grow(out, (n + 2) / 3 * 4);
+	o = out->s + out->len;
+	for (; n >= 3; p += 3, n -= 3) {
+		v = (uint32_t)p[0] << 16 | (uint32_t)p[1] << 8 | p[2];
+		*o++ = abc[v >> 18];
+		*o++ = abc[v >> 12 & 63];
+		*o++ = abc[v >> 6 & 63];
+		*o++ = abc[v & 63];
+	}
+	if (n) {
+		v = (uint32_t)p[0] << 16;
+		if (n == 2)
+			v |= (uint32_t)p[1] << 8;
+		*o++ = abc[v >> 18];
+		*o++ = abc[v >> 12 & 63];
+		if (n == 2)
+			*o++ = abc[v >> 6 & 63];
+		else if (!(flags & DIGEST_B64_NOPAD))
+			*o++ = '=';
+		if (!(flags & DIGEST_B64_NOPAD))
+			*o++ = '=';
+	}
+	buf_setlen(out, (size_t)(o - out->s));
+}
+
+static int
+b64_value(int c, unsigned flags)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (flags & DIGEST_B64_URL) {
+		if (c == '-')
+			return 62;
+		if (c == '_')
+			return 63;
+	} else {
+		if (c == '+')
+			return 62;
+		if (c == '/')
+			return 63;
+	}
+	return -1;
+}
+
+int
+digest_base64_decode(const char *s, size_t n, unsigned flags,
+    struct buf *out)
+{
+	size_t oldlen = out->len, i, tail;
+	uint32_t v = 0;
+	int d, bits = 0;
+	char *o;
+
+	if (!(flags & DIGEST_B64_NOPAD)) {
+		if (n % 4)
+			return -1;
+		if (n && s[n - 1] == '=')
+			n -= n >= 2 && s[n - 2] == '=' ? 2 : 1;
+	}
+	tail = n % 4;
+	if (tail == 1)
+		return -1;
+	buf_grow(out, n / 4 * 3 + 2);
+	o = out->s + out->len;
+	for (i = 0; i < n; i++) {
+		d = b64_value((unsigned char)s[i], flags);
+		if (d < 0)
+			goto bad;
+		v = v << 6 | (uint32_t)d;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			*o++ = (char)(v >> bits & 0xff);
+		}
+	}
+	/* the bits left over are the last character's padding: zero */
+	if (v & ((1u << bits) - 1))
+		goto bad;
+	buf_setlen(out, (size_t)(o - out->s));
+	return 0;
+bad:
+	buf_setlen(out, oldlen);
+	return -1;
+}
+
+void
+digest_hex(const unsigned char *p, size_t n, struct buf *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	buf_grow(out, 2 * n);
+	for (i = 0; i < n; i++) {
+		out->s[out->len + 2 * i] = hex[p[i] >> 4];
+		out->s[out->len + 2 * i + 1] = hex[p[i] & 15];
+	}
+	buf_setlen(out, out->len + 2 * n);
+}
