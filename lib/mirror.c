@@ -265,7 +265,7 @@ session_error(struct session *s, const char *what, struct buf *err)
 		return s->status;
 	}
 	if (timed_out) {
-		buf_addf(err, "%s '%s' timed out after %gs", what,
+		buf_addf(err, "cannot %s '%s': timed out after %gs", what,
 		    s->m->url.clean, s->m->o->timeout);
 		return EXIT_TEMPFAIL;
 	}
