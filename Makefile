@@ -68,7 +68,8 @@ lint:
 	shellcheck -s bash tests/helpers.bash $(wildcard tests/servers/*.bash)
 
 bench: all $(BENCH)
-	SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/run.sh
+	SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/run.sh && \
+	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/git-fetch.sh
 
 install: all
 	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
