@@ -53,3 +53,27 @@ lines_of_type() {
 jqe() {
 	jq -n -e "[inputs | $1] | length > 0 and all"
 }
+
+# sync_fixture DIR: DIR becomes a Git repository holding the sync fixture
+# (tests/fixtures/sync/repo); prints the commit.
+sync_fixture() {
+	mkdir -p "$1"
+	cp -r "$FIXTURES/sync/repo/." "$1/"
+	commit_dir "$1"
+}
+
+# rendered REPO [SOURCE]: the stream manifest-gen makes of REPO's HEAD
+# (a revision record, the objects, the end records), on stdout.
+rendered() {
+	local repo=$1 source=${2:-demo}
+	revision "$source" "$repo/.git" "$(git -C "$repo" rev-parse HEAD)" |
+	    manifest-gen
+}
+
+# recommit REPO MESSAGE: commit everything in REPO again; prints the id
+recommit() {
+	git -C "$1" add -A
+	git -C "$1" -c user.name=test -c user.email=test@example.com \
+	    commit -q --allow-empty -m "$2"
+	git -C "$1" rev-parse HEAD
+}

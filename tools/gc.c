@@ -1,0 +1,662 @@
+/*
+ * gc: delete the objects a source created earlier that are no longer in
+ * Git, using Flux v1's GC mark, and only after a complete, ok pass.
+ *
+ * In: NDJSON, the stream after kube-apply. Every record passes through
+ * unchanged, in order. gc reads the "revision" records (the syncSet), the
+ * "applied" records (the IDs in Git, and the kinds for the inventory) and
+ * the "end" records. Out, per source, after the stream: a "deleted" record
+ * per object deleted (or that would be, with --dry-run), then an "end"
+ * record.
+ *
+ * It prunes a source only when the end records of manifest-gen and
+ * kube-apply for it, and of every other stage that wrote one, say ok for
+ * the same commit. Otherwise it deletes nothing, and says why on stderr
+ * and in its end record. A missing record never looks like a deleted
+ * object (DESIGN.md rule 3).
+ *
+ * Candidates: live objects whose label fluxcd.io/sync-gc-mark equals the
+ * mark of this source's sync set and their own ID (reference §5.7), listed
+ * with that label selector over the kinds in the inventory (the kinds this
+ * source has applied, kept in STATE/SOURCE/inventory) or, without one,
+ * over every listable kind. Kept: objects in Git, objects with
+ * ownerReferences, objects whose live copy says fluxcd.io/ignore "true" or
+ * "sync_only". Deleted in reverse rank order, propagationPolicy=Background.
+ *
+ * Flags: --target kube|dir:PATH, --kubeconfig, --context, --dry-run,
+ * --state-dir DIR, --concurrency N, --timeout DURATION, --sync-set NAME,
+ * --log-format. Exit: 0 (also when an upstream failure stopped the prune:
+ * that stage's own status says so); 1 a deletion failed; 64; 65; 74;
+ * 75 the API was unreachable or a list failed; 78 kubeconfig.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/flux.h"
+#include "lib/fsx.h"
+#include "lib/jsonw.h"
+#include "lib/log.h"
+#include "lib/rank.h"
+#include "lib/rec.h"
+#include "lib/strmap.h"
+#include "lib/target.h"
+#include "lib/tool.h"
+#include "lib/xalloc.h"
+#include "lib/banned.h"
+
+#define STAGE "gc"
+#define MARK_LABEL "fluxcd.io/sync-gc-mark"
+
+static const char usage_line[] =
+    "usage: gc [--target kube|dir:PATH] [--kubeconfig FILE] [--context NAME]\n"
+    "          [--dry-run] [--state-dir DIR] [--concurrency N]\n"
+    "          [--timeout DURATION] [--sync-set NAME]\n"
+    "          [--log-format auto|text|json]";
+
+static const char help_text[] =
+    "usage: gc [options] <applied.ndjson\n"
+    "\n"
+    "Deletes what a source created earlier and Git no longer has, after a\n"
+    "complete, ok pass only. See gc(1).\n"
+    "\n"
+    "  --target kube|dir:PATH   the cluster (default) or a folder\n"
+    "  --kubeconfig FILE        as kubectl\n"
+    "  --context NAME\n"
+    "  --dry-run                say what would be deleted; delete nothing\n"
+    "  --state-dir DIR          the inventory ($SLUICE_STATE_DIR)\n"
+    "  --concurrency N          requests in flight (16)\n"
+    "  --timeout DURATION       per request (30s)\n"
+    "  --sync-set NAME          for streams without a revision record\n"
+    "  --log-format FORMAT      auto, text or json\n";
+
+enum {
+	OPT_TARGET = 256, OPT_KUBECONFIG, OPT_CONTEXT, OPT_DRY_RUN,
+	OPT_STATE_DIR, OPT_CONCURRENCY, OPT_TIMEOUT, OPT_SYNC_SET,
+	OPT_LOG_FORMAT, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+	{ "context", required_argument, NULL, OPT_CONTEXT },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "sync-set", required_argument, NULL, OPT_SYNC_SET },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct options {
+	const char *target;
+	struct target_opts t;
+	int dry_run;
+	const char *state_dir;
+	const char *sync_set;
+};
+
+struct source {
+	char *name;
+	char *commit;
+	char *sync_set;
+	struct strmap in_git;		/* IDs of the applied records */
+	struct strmap kinds;		/* "apiVersion\tKind" applied */
+	struct strmap stages;		/* stage -> "ok" or "not ok" */
+	int commits_differ;
+	unsigned long applied;
+};
+
+struct run {
+	const struct options *o;
+	struct target *t;
+	struct tool_status st;
+	struct strmap sources;
+	char **order;
+	size_t norder;
+};
+
+static struct source *
+source_get(struct run *r, const char *name)
+{
+	struct source *s = strmap_get(&r->sources, name);
+
+	if (s == NULL) {
+		s = xcalloc(1, sizeof(*s));
+		s->name = xstrdup(name);
+		strmap_put(&r->sources, name, s, NULL);
+		r->order = xreallocarray(r->order, r->norder + 1,
+		    sizeof(*r->order));
+		r->order[r->norder++] = s->name;
+	}
+	return s;
+}
+
+static void
+source_free(void *p)
+{
+	struct source *s = p;
+
+	strmap_release(&s->in_git, NULL);
+	strmap_release(&s->kinds, NULL);
+	strmap_release(&s->stages, free);
+	free(s->name);
+	free(s->commit);
+	free(s->sync_set);
+	free(s);
+}
+
+/* The commit every record of a source must agree on. */
+static void
+note_commit(struct source *s, const char *commit)
+{
+	if (commit == NULL)
+		return;
+	if (s->commit == NULL)
+		s->commit = xstrdup(commit);
+	else if (strcmp(s->commit, commit) != 0)
+		s->commits_differ = 1;
+}
+
+static void
+take(struct run *r, const struct rec *rec)
+{
+	json_t *j = rec_parse(rec);
+	const char *name = json_string_value(json_object_get(j, "source"));
+	const char *commit = json_string_value(json_object_get(j, "commit"));
+	struct source *s;
+
+	if (j == NULL || name == NULL)
+		goto out;
+	s = source_get(r, name);
+	if (rec_is(rec, "revision")) {
+		free(s->sync_set);
+		s->sync_set = NULL;
+		if (json_string_value(json_object_get(j, "syncSet")))
+			s->sync_set = xstrdup(json_string_value(
+			    json_object_get(j, "syncSet")));
+		note_commit(s, commit);
+	} else if (rec_is(rec, "applied")) {
+		const char *id = json_string_value(json_object_get(j, "id"));
+		const char *av = json_string_value(json_object_get(j,
+		    "apiVersion"));
+		const char *kind = json_string_value(json_object_get(j,
+		    "kind"));
+		struct buf key = BUF_INIT;
+
+		if (id != NULL)
+			strmap_put(&s->in_git, id, (void *)1, NULL);
+		if (av != NULL && kind != NULL) {
+			buf_addf(&key, "%s\t%s", av, kind);
+			strmap_put(&s->kinds, key.s, (void *)1, NULL);
+		}
+		buf_release(&key);
+		s->applied++;
+		note_commit(s, commit);
+	} else if (rec_is(rec, "end")) {
+		const char *stage = json_string_value(json_object_get(j,
+		    "stage"));
+		char *prev = NULL;
+		int ok = json_is_true(json_object_get(j, "ok"));
+
+		if (stage == NULL)
+			stage = "?";
+		/* a stage that ended not ok once stays not ok */
+		prev = strmap_get(&s->stages, stage);
+		if (prev == NULL || strcmp(prev, "ok") == 0) {
+			strmap_put(&s->stages, stage,
+			    xstrdup(ok ? "ok" : "not ok"), (void **)&prev);
+			free(prev);
+		}
+		if (strcmp(stage, "git-fetch") != 0)
+			note_commit(s, commit);
+	}
+out:
+	json_decref(j);
+}
+
+/* Why this source may not be pruned, or NULL if it may. */
+static const char *
+why_not(const struct source *s, struct buf *why)
+{
+	const char *mg = strmap_get(&s->stages, "manifest-gen");
+	const char *ka = strmap_get(&s->stages, "kube-apply");
+	size_t i;
+
+	if (mg == NULL || ka == NULL) {
+		buf_addf(why, "no end record from %s: the stream is "
+		    "incomplete", mg == NULL ? "manifest-gen" : "kube-apply");
+		return why->s;
+	}
+	for (i = 0; i < s->stages.cap; i++) {
+		const struct strmap_slot *e = &s->stages.slots[i];
+
+		if (e->key != NULL && strcmp(e->value, "ok") != 0) {
+			buf_addf(why, "%s did not end ok", e->key);
+			return why->s;
+		}
+	}
+	if (s->commits_differ) {
+		buf_adds(why, "the records are about different commits");
+		return why->s;
+	}
+	return NULL;
+}
+
+/* ---- the inventory: the kinds a source has applied ---- */
+
+static void
+inventory_path(struct run *r, const struct source *s, struct buf *out)
+{
+	buf_reset(out);
+	buf_addf(out, "%s/%s/inventory", r->o->state_dir, s->name);
+}
+
+/* Add the inventory's kinds to s->kinds; 0, or -1 if there is none. */
+static int
+inventory_read(struct run *r, struct source *s)
+{
+	struct buf path = BUF_INIT, b = BUF_INIT;
+	char *line, *nl;
+	int fd, ret = -1;
+
+	inventory_path(r, s, &path);
+	fd = open(path.s, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && buf_read_fd(&b, fd, 1 << 20) == 0) {
+		for (line = b.s; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (nl == NULL)
+				break;
+			*nl = '\0';
+			if (strchr(line, '\t') != NULL)
+				strmap_put(&s->kinds, line, (void *)1, NULL);
+		}
+		ret = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	buf_release(&path);
+	buf_release(&b);
+	return ret;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+inventory_write(struct run *r, const struct source *s)
+{
+	struct buf path = BUF_INIT, b = BUF_INIT;
+	char **keys = xcalloc(s->kinds.count + 1, sizeof(*keys));
+	size_t i, n = 0;
+
+	for (i = 0; i < s->kinds.cap; i++)
+		if (s->kinds.slots[i].key != NULL)
+			keys[n++] = s->kinds.slots[i].key;
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "%s\n", keys[i]);
+	buf_addf(&path, "%s/%s", r->o->state_dir, s->name);
+	if ((mkdir(r->o->state_dir, 0755) == 0 || errno == EEXIST) &&
+	    (mkdir(path.s, 0700) == 0 || errno == EEXIST)) {
+		inventory_path(r, s, &path);
+		(void)fsx_write_atomic(path.s, b.s, b.len, 0644);
+	} else {
+		log_errno("cannot create '%s'", path.s);
+	}
+	free(keys);
+	buf_release(&path);
+	buf_release(&b);
+}
+
+/* ---- pruning ---- */
+
+struct doomed {
+	struct target_kind *kind;
+	char *namespace, *name, *id;
+	int rank;
+};
+
+static int
+cmp_doomed(const void *a, const void *b)
+{
+	const struct doomed *x = a, *y = b;
+	int c;
+
+	if (x->rank != y->rank)
+		return y->rank - x->rank;	/* reverse rank order */
+	c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->id, y->id);
+}
+
+static void
+make_id(struct buf *id, const char *ns, const char *kind, const char *name)
+{
+	const char *k;
+
+	buf_reset(id);
+	buf_adds(id, *ns ? ns : "<cluster>");
+	buf_addch(id, ':');
+	for (k = kind; *k; k++)
+		buf_addch(id, *k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k);
+	buf_addch(id, '/');
+	buf_adds(id, name);
+}
+
+static void
+deleted_record(const struct run *r, const struct source *s, const char *id,
+    const char *error)
+{
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+
+	jsonw_init(&w, &b);
+	jsonw_open(&w);
+	jsonw_kstr(&w, "type", "deleted");
+	jsonw_kstr(&w, "source", s->name);
+	jsonw_kstr(&w, "commit", s->commit);
+	jsonw_kstr(&w, "id", id);
+	jsonw_kbool(&w, "dryRun", r->o->dry_run);
+	if (error != NULL)
+		jsonw_kstr(&w, "error", error);
+	jsonw_close(&w);
+	rec_out_buf(&b);
+	buf_release(&b);
+}
+
+static void
+end_record(const struct source *s, int ok, unsigned long deleted,
+    unsigned long kept, char **failed, size_t nfailed, const char *why)
+{
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+	size_t i;
+
+	jsonw_init(&w, &b);
+	jsonw_open(&w);
+	jsonw_kstr(&w, "type", "end");
+	jsonw_kstr(&w, "stage", STAGE);
+	jsonw_kstr(&w, "source", s->name);
+	jsonw_kstr(&w, "commit", s->commit);
+	jsonw_kbool(&w, "ok", ok);
+	jsonw_key(&w, "counts");
+	jsonw_open(&w);
+	jsonw_kint(&w, "deleted", (long long)deleted);
+	jsonw_kint(&w, "kept", (long long)kept);
+	jsonw_kint(&w, "failed", (long long)nfailed);
+	jsonw_close(&w);
+	jsonw_key(&w, "failed");
+	jsonw_open_array(&w);
+	for (i = 0; i < nfailed; i++)
+		jsonw_str(&w, failed[i]);
+	jsonw_close_array(&w);
+	if (why != NULL)
+		jsonw_kstr(&w, "message", why);
+	jsonw_close(&w);
+	rec_out_buf(&b);
+	buf_release(&b);
+}
+
+/*
+ * The kinds to look at: the inventory's and this pass's, or, with no
+ * inventory yet (a first run, or a cluster Flux v1 managed), every
+ * listable kind, since earlier objects may be of any kind.
+ */
+static int
+kinds_to_list(struct run *r, struct source *s, int have_inventory,
+    struct target_kind **out, size_t *n, struct buf *err)
+{
+	struct target_kind *v;
+	size_t i, m = 0;
+	int temporary;
+
+	if (!have_inventory)
+		return target_kinds(r->t, out, n, err);
+	v = xcalloc(s->kinds.count + 1, sizeof(*v));
+	for (i = 0; i < s->kinds.cap; i++) {
+		char *key = s->kinds.slots[i].key, *tab;
+		int rc;
+
+		if (key == NULL)
+			continue;
+		tab = strchr(key, '\t');
+		*tab = '\0';
+		buf_reset(err);
+		rc = target_resolve(r->t, key, tab + 1, &v[m], &temporary,
+		    err);
+		*tab = '\t';
+		if (rc == 0) {
+			m++;
+		} else if (temporary) {
+			while (m > 0)
+				target_kind_release(&v[--m]);
+			free(v);
+			return -1;
+		}
+		/* a kind no longer served has nothing left to prune */
+	}
+	buf_reset(err);
+	*out = v;
+	*n = m;
+	return 0;
+}
+
+static void
+prune(struct run *r, struct source *s)
+{
+	const char *sync_set = s->sync_set ? s->sync_set : r->o->sync_set;
+	struct buf why = BUF_INIT, err = BUF_INIT, id = BUF_INIT,
+	    mark = BUF_INIT;
+	struct target_kind *kinds = NULL;
+	struct target_list_req *lists = NULL;
+	struct target_delete_req *dels = NULL;
+	struct doomed *doomed = NULL;
+	char **failed = NULL;
+	size_t nkinds = 0, ndoomed = 0, nfailed = 0, i, j;
+	unsigned long kept = 0;
+	int have_inventory;
+
+	have_inventory = inventory_read(r, s) == 0;
+	if (!r->o->dry_run)
+		inventory_write(r, s);	/* only ever adds kinds */
+	if (why_not(s, &why) != NULL) {
+		log_event(LOG_WARN, (const char *const[]){ "source", s->name,
+		    NULL }, "nothing pruned: %s", why.s);
+		end_record(s, 0, 0, 0, NULL, 0, why.s);
+		goto out;
+	}
+	if (kinds_to_list(r, s, have_inventory, &kinds, &nkinds, &err) < 0) {
+		log_event(LOG_ERROR, (const char *const[]){ "source", s->name,
+		    NULL }, "nothing pruned: %s", err.s);
+		end_record(s, 0, 0, 0, NULL, 0, err.s);
+		tool_note(&r->st, 1);
+		goto out;
+	}
+	lists = xcalloc(nkinds + 1, sizeof(*lists));
+	for (i = 0; i < nkinds; i++) {
+		lists[i].kind = &kinds[i];
+		lists[i].selector = MARK_LABEL;
+	}
+	target_list(r->t, lists, nkinds);
+	for (i = 0; i < nkinds; i++) {
+		if (lists[i].failed) {
+			/* a kind we cannot see: prune nothing at all */
+			buf_reset(&why);
+			buf_addf(&why, "cannot list %s: %s", kinds[i].resource,
+			    lists[i].err.s);
+			log_event(LOG_ERROR, (const char *const[]){ "source",
+			    s->name, NULL }, "nothing pruned: %s", why.s);
+			end_record(s, 0, 0, 0, NULL, 0, why.s);
+			tool_note(&r->st, 1);
+			goto out;
+		}
+	}
+	for (i = 0; i < nkinds; i++) {
+		for (j = 0; j < lists[i].nitems; j++) {
+			const struct target_live *l = &lists[i].items[j];
+			struct doomed *d;
+
+			make_id(&id, l->namespace, kinds[i].kind, l->name);
+			buf_reset(&mark);
+			flux_gc_mark(sync_set, id.s, &mark);
+			if (l->gc_mark == NULL || strcmp(l->gc_mark, mark.s))
+				continue;	/* another source's, or a copy */
+			if (strmap_get(&s->in_git, id.s) != NULL)
+				continue;	/* in Git: kube-apply's business */
+			if (l->owned || (l->ignore &&
+			    (strcmp(l->ignore, "true") == 0 ||
+			    strcmp(l->ignore, "sync_only") == 0))) {
+				log_info("keeping '%s': %s", id.s, l->owned ?
+				    "it has an owner" : "fluxcd.io/ignore");
+				kept++;
+				continue;
+			}
+			doomed = xreallocarray(doomed, ndoomed + 1,
+			    sizeof(*doomed));
+			d = &doomed[ndoomed++];
+			d->kind = &kinds[i];
+			d->namespace = xstrdup(l->namespace);
+			d->name = xstrdup(l->name);
+			d->id = xstrdup(id.s);
+			d->rank = rank_of_kind(kinds[i].kind);
+		}
+	}
+	qsort(doomed, ndoomed, sizeof(*doomed), cmp_doomed);
+	dels = xcalloc(ndoomed + 1, sizeof(*dels));
+	for (i = 0; i < ndoomed; i++) {
+		dels[i].kind = doomed[i].kind;
+		dels[i].namespace = doomed[i].namespace;
+		dels[i].name = doomed[i].name;
+		dels[i].dry_run = r->o->dry_run;
+	}
+	/* rank by rank, the reverse of the apply order */
+	for (i = 0; i < ndoomed; i = j) {
+		for (j = i; j < ndoomed && doomed[j].rank == doomed[i].rank; j++)
+			;
+		target_delete(r->t, dels + i, j - i);
+	}
+	for (i = 0; i < ndoomed; i++) {
+		deleted_record(r, s, doomed[i].id, dels[i].failed ?
+		    dels[i].err.s : NULL);
+		if (dels[i].failed) {
+			log_event(LOG_ERROR, (const char *const[]){ "source",
+			    s->name, "id", doomed[i].id, NULL },
+			    "cannot delete '%s': %s", doomed[i].id,
+			    dels[i].err.s);
+			failed = xreallocarray(failed, nfailed + 1,
+			    sizeof(*failed));
+			failed[nfailed++] = doomed[i].id;
+			tool_note(&r->st, dels[i].temporary);
+		} else {
+			log_event(LOG_INFO, (const char *const[]){ "source",
+			    s->name, NULL }, "%s '%s'", r->o->dry_run ?
+			    "would delete" : "deleted", doomed[i].id);
+		}
+	}
+	end_record(s, nfailed == 0, (unsigned long)(ndoomed - nfailed), kept,
+	    failed, nfailed, NULL);
+out:
+	for (i = 0; i < ndoomed; i++) {
+		free(doomed[i].namespace);
+		free(doomed[i].name);
+		free(doomed[i].id);
+		buf_release(&dels[i].err);
+	}
+	free(doomed);
+	free(dels);
+	free(failed);
+	for (i = 0; i < nkinds; i++) {
+		target_list_req_release(&lists[i]);
+		target_kind_release(&kinds[i]);
+	}
+	free(lists);
+	free(kinds);
+	buf_release(&why);
+	buf_release(&err);
+	buf_release(&id);
+	buf_release(&mark);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rec_reader in = REC_READER_INIT;
+	struct options o;
+	struct run r;
+	struct rec rec;
+	struct buf err = BUF_INIT;
+	size_t i;
+	int ch, n, code = 0;
+
+	tool_init("gc");
+	memset(&o, 0, sizeof(o));
+	o.target = "kube";
+	o.t.concurrency = 16;
+	o.t.timeout = 30;
+	o.sync_set = "local";
+	o.state_dir = getenv("SLUICE_STATE_DIR");
+	if (o.state_dir == NULL || *o.state_dir == '\0')
+		o.state_dir = "/var/lib/sluice";
+	while ((ch = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (ch) {
+		case OPT_TARGET: o.target = optarg; break;
+		case OPT_KUBECONFIG: o.t.kubeconfig = optarg; break;
+		case OPT_CONTEXT: o.t.context = optarg; break;
+		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_STATE_DIR: o.state_dir = optarg; break;
+		case OPT_CONCURRENCY:
+			o.t.concurrency = (int)tool_num(optarg, 1, 1024,
+			    "--concurrency");
+			break;
+		case OPT_TIMEOUT:
+			o.t.timeout = tool_duration(optarg, "--timeout");
+			break;
+		case OPT_SYNC_SET: o.sync_set = optarg; break;
+		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
+		case 'h': tool_help(help_text);
+		case OPT_VERSION: tool_help("gc " SLUICE_VERSION "\n");
+		default: tool_usage(usage_line);
+		}
+	}
+	if (optind != argc)
+		tool_usage(usage_line);
+
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	while ((n = rec_next(&in, &rec)) > 0) {
+		if (rec_is(&rec, "revision") || rec_is(&rec, "applied") ||
+		    rec_is(&rec, "end"))
+			take(&r, &rec);
+		rec_out_line(rec.line, rec.len);
+		tool_check_output();
+	}
+	if (n < 0)
+		tool_stream_broken(&in);
+	if (r.norder > 0) {
+		r.t = target_open(o.target, &o.t, &code, &err);
+		if (r.t == NULL)
+			die(code, "%s", err.s);
+	}
+	for (i = 0; i < r.norder; i++)
+		prune(&r, strmap_get(&r.sources, r.order[i]));
+
+	target_close(r.t);
+	strmap_release(&r.sources, source_free);
+	free(r.order);
+	rec_reader_release(&in);
+	buf_release(&err);
+	return tool_finish(&r.st);
+}

@@ -1,0 +1,823 @@
+/*
+ * kube-apply: apply the objects of each source to the target, in Flux
+ * v1's order, sending only what changed.
+ *
+ * In: NDJSON. Consumes "object" records; keeps each "revision" record's
+ * syncSet for the GC marks. Out: one "applied" record per object (action
+ * created, configured, unchanged, skipped or failed; never the object's
+ * body), then an "end" record per source. Other records pass through
+ * unchanged, in order, as they come.
+ *
+ * A source is applied when its objects are complete: an "end" record for
+ * it has come after its last object. A stream that stops before that (a
+ * killed upstream stage) applies nothing, and the end record says so.
+ *
+ * For each object: the Flux v1 GC mark label (fluxcd.io/sync-gc-mark,
+ * from the revision's syncSet and the object's ID) and a checksum
+ * annotation (fluxcd.io/sync-checksum) are added; then, rank by rank
+ * (Namespaces; CRDs, ServiceAccounts, roles, Services; Secrets, ConfigMaps,
+ * bindings...; workloads; the rest), one metadata-only list per kind and
+ * namespace gives the live checksums and ignore annotations, and only the
+ * objects whose checksum differs are applied (server-side apply,
+ * concurrently within a rank). CRDs are waited for until Established
+ * before the rank of custom resources.
+ *
+ * Flags: --target kube|dir:PATH, --kubeconfig FILE, --context NAME,
+ * --dry-run, --full, --concurrency N, --k8s-allow-namespace NS...,
+ * --sync-set NAME, --timeout DURATION, --log-format.
+ * Exit: 0; 1 some objects failed; 64 usage; 65 bad input; 74 I/O;
+ * 75 only temporary failures (API down, 429/5xx); 78 kubeconfig.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/digest.h"
+#include "lib/flux.h"
+#include "lib/jsonw.h"
+#include "lib/log.h"
+#include "lib/rank.h"
+#include "lib/rec.h"
+#include "lib/strmap.h"
+#include "lib/target.h"
+#include "lib/tool.h"
+#include "lib/xalloc.h"
+#include "lib/banned.h"
+
+#define STAGE "kube-apply"
+
+static const char usage_line[] =
+    "usage: kube-apply [--target kube|dir:PATH] [--kubeconfig FILE]\n"
+    "                  [--context NAME] [--dry-run] [--full] [--concurrency N]\n"
+    "                  [--k8s-allow-namespace NS]... [--sync-set NAME]\n"
+    "                  [--timeout DURATION] [--log-format auto|text|json]";
+
+static const char help_text[] =
+    "usage: kube-apply [options] <objects.ndjson\n"
+    "\n"
+    "Applies \"object\" records with server-side apply, in Flux v1's order,\n"
+    "and writes an \"applied\" record for each. See kube-apply(1).\n"
+    "\n"
+    "  --target kube|dir:PATH       the cluster (default) or a folder\n"
+    "  --kubeconfig FILE            default $KUBECONFIG, ~/.kube/config,\n"
+    "                               then the in-cluster service account\n"
+    "  --context NAME               default the current context\n"
+    "  --dry-run                    dryRun=All: change nothing\n"
+    "  --full                       apply everything, changed or not\n"
+    "  --concurrency N              requests in flight (16)\n"
+    "  --k8s-allow-namespace NS     only these namespaces (repeatable)\n"
+    "  --sync-set NAME              for streams without a revision record\n"
+    "  --timeout DURATION           per request (30s)\n"
+    "  --establish-timeout DURATION waiting for a CRD (60s)\n"
+    "  --log-format FORMAT          auto, text or json\n";
+
+enum {
+	OPT_TARGET = 256, OPT_KUBECONFIG, OPT_CONTEXT, OPT_DRY_RUN, OPT_FULL,
+	OPT_CONCURRENCY, OPT_ALLOW_NS, OPT_SYNC_SET, OPT_TIMEOUT,
+	OPT_ESTABLISH, OPT_LOG_FORMAT, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
+	{ "context", required_argument, NULL, OPT_CONTEXT },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "full", no_argument, NULL, OPT_FULL },
+	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
+	{ "k8s-allow-namespace", required_argument, NULL, OPT_ALLOW_NS },
+	{ "k8s-namespace-whitelist", required_argument, NULL, OPT_ALLOW_NS },
+	{ "sync-set", required_argument, NULL, OPT_SYNC_SET },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "establish-timeout", required_argument, NULL, OPT_ESTABLISH },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+struct options {
+	const char *target;
+	struct target_opts t;
+	int dry_run, full;
+	struct strmap allow;		/* allowed namespaces; empty: all */
+	const char *sync_set;
+};
+
+/* One object, as little of it as the decisions need until it is sent. */
+struct obj {
+	char *line;		/* the whole record, re-read when applied */
+	size_t len;
+	char *id, *file, *api_version, *kind, *name, *ns;
+	int ignored;
+	int rank;
+	size_t seq;		/* input order, for stable sorting */
+	/* decided on the way */
+	struct target_kind tk;
+	int resolved;
+	const char *action;	/* "created"... for the record */
+	const char *reason;	/* why skipped */
+	struct buf error;
+	int temporary;
+	char *body;		/* what is applied */
+	size_t body_len;
+	char *checksum;
+	const struct target_live *live;
+};
+
+struct source {
+	char *name;
+	char *commit;
+	char *sync_set;
+	struct obj *objs;
+	size_t n, alloc;
+	int complete;		/* an "end" for it followed its last object */
+};
+
+struct run {
+	const struct options *o;
+	struct target *t;
+	struct tool_status st;
+	struct strmap sources;	/* name -> struct source */
+	char **order;		/* source names in the order first seen */
+	size_t norder;
+};
+
+static struct source *
+source_get(struct run *r, const char *name)
+{
+	struct source *s = strmap_get(&r->sources, name);
+
+	if (s == NULL) {
+		s = xcalloc(1, sizeof(*s));
+		s->name = xstrdup(name);
+		strmap_put(&r->sources, name, s, NULL);
+		r->order = xreallocarray(r->order, r->norder + 1,
+		    sizeof(*r->order));
+		r->order[r->norder++] = s->name;
+	}
+	return s;
+}
+
+static char *
+dup_json_str(const json_t *j)
+{
+	const char *s = json_string_value(j);
+
+	return s ? xstrdup(s) : NULL;
+}
+
+static void
+take_revision(struct run *r, const struct rec *rec)
+{
+	json_t *j = rec_parse(rec);
+	const char *name = json_string_value(json_object_get(j, "source"));
+	struct source *s;
+
+	if (name != NULL) {
+		s = source_get(r, name);
+		free(s->commit);
+		free(s->sync_set);
+		s->commit = dup_json_str(json_object_get(j, "commit"));
+		s->sync_set = dup_json_str(json_object_get(j, "syncSet"));
+	}
+	json_decref(j);
+}
+
+static void
+take_end(struct run *r, const struct rec *rec)
+{
+	json_t *j = rec_parse(rec);
+	const char *name = json_string_value(json_object_get(j, "source"));
+	struct source *s;
+
+	if (name != NULL && (s = strmap_get(&r->sources, name)) != NULL)
+		s->complete = 1;
+	json_decref(j);
+}
+
+/* An object record: 0, or -1 if it is not one (a data error, 65). */
+static int
+take_object(struct run *r, const struct rec *rec)
+{
+	json_t *j = rec_parse(rec), *o, *meta;
+	const char *name, *id;
+	struct source *s;
+	struct obj *ob;
+
+	if (j == NULL)
+		return -1;
+	name = json_string_value(json_object_get(j, "source"));
+	id = json_string_value(json_object_get(j, "id"));
+	o = json_object_get(j, "object");
+	meta = json_object_get(o, "metadata");
+	if (name == NULL || id == NULL || !json_is_object(o)) {
+		log_error("line %lu: an object record needs \"source\", \"id\" "
+		    "and \"object\"", rec->lineno);
+		json_decref(j);
+		return -1;
+	}
+	s = source_get(r, name);
+	if (s->commit == NULL)
+		s->commit = dup_json_str(json_object_get(j, "commit"));
+	if (s->n == s->alloc) {
+		s->alloc = s->alloc ? s->alloc * 2 : 64;
+		s->objs = xreallocarray(s->objs, s->alloc, sizeof(*s->objs));
+	}
+	ob = &s->objs[s->n];
+	memset(ob, 0, sizeof(*ob));
+	ob->seq = s->n++;
+	ob->line = xmemdup(rec->line, rec->len);
+	ob->len = rec->len;
+	ob->id = xstrdup(id);
+	ob->file = dup_json_str(json_object_get(j, "file"));
+	ob->api_version = dup_json_str(json_object_get(o, "apiVersion"));
+	ob->kind = dup_json_str(json_object_get(o, "kind"));
+	ob->name = dup_json_str(json_object_get(meta, "name"));
+	ob->ns = dup_json_str(json_object_get(meta, "namespace"));
+	ob->ignored = json_is_true(json_object_get(j, "ignored"));
+	ob->rank = rank_of_kind(ob->kind ? ob->kind : "");
+	buf_init(&ob->error, 0);
+	s->complete = 0;
+	json_decref(j);
+	return 0;
+}
+
+static void
+obj_release(struct obj *ob)
+{
+	free(ob->line);
+	free(ob->id);
+	free(ob->file);
+	free(ob->api_version);
+	free(ob->kind);
+	free(ob->name);
+	free(ob->ns);
+	free(ob->body);
+	free(ob->checksum);
+	buf_release(&ob->error);
+	target_kind_release(&ob->tk);
+}
+
+static void
+source_free(void *p)
+{
+	struct source *s = p;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		obj_release(&s->objs[i]);
+	free(s->objs);
+	free(s->name);
+	free(s->commit);
+	free(s->sync_set);
+	free(s);
+}
+
+/* Flux v1's order: rank, then name; then the order they came in. */
+static int
+cmp_obj(const void *a, const void *b)
+{
+	const struct obj *x = a, *y = b;
+	int c;
+
+	if (x->rank != y->rank)
+		return x->rank - y->rank;
+	c = strcmp(x->name ? x->name : "", y->name ? y->name : "");
+	if (c != 0)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+fail(struct obj *ob, int temporary, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+fail(struct obj *ob, int temporary, const char *fmt, ...)
+{
+	va_list ap;
+
+	ob->action = "failed";
+	ob->temporary = temporary;
+	va_start(ap, fmt);
+	buf_vaddf(&ob->error, fmt, ap);
+	va_end(ap);
+}
+
+static void
+skip(struct obj *ob, const char *reason)
+{
+	ob->action = "skipped";
+	ob->reason = reason;
+}
+
+static int
+is_crd(const struct obj *ob)
+{
+	return ob->kind && strcmp(ob->kind, "CustomResourceDefinition") == 0 &&
+	    ob->api_version &&
+	    strncmp(ob->api_version, "apiextensions.k8s.io/", 21) == 0;
+}
+
+/*
+ * The object as it is applied: the GC mark label, then a checksum of that
+ * (so a new mark is a change), as an annotation. Flux v1 marked objects
+ * the same way (reference §3.3), so its marks are ours.
+ */
+static int
+make_body(struct obj *ob, const char *sync_set)
+{
+	json_t *rec, *o, *meta, *labels, *ann;
+	struct buf mark = BUF_INIT, hex = BUF_INIT;
+	unsigned char sum[DIGEST_SHA1_LEN];
+	char *canon;
+
+	rec = json_loadb(ob->line, ob->len, 0, NULL);
+	o = json_object_get(rec, "object");
+	meta = json_object_get(o, "metadata");
+	if (!json_is_object(meta)) {
+		fail(ob, 0, "the object has no metadata");
+		json_decref(rec);
+		return -1;
+	}
+	labels = json_object_get(meta, "labels");
+	if (!json_is_object(labels)) {
+		labels = json_object();
+		json_object_set_new(meta, "labels", labels);
+	}
+	flux_gc_mark(sync_set, ob->id, &mark);
+	json_object_set_new(labels, "fluxcd.io/sync-gc-mark",
+	    json_string(mark.s));
+	ann = json_object_get(meta, "annotations");
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		json_object_set_new(meta, "annotations", ann);
+	}
+	json_object_del(ann, "fluxcd.io/sync-checksum");
+	canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	digest_sha1(canon, strlen(canon), sum);
+	free(canon);
+	digest_hex(sum, sizeof(sum), &hex);
+	json_object_set_new(ann, "fluxcd.io/sync-checksum", json_string(hex.s));
+	ob->checksum = buf_detach(&hex, NULL);
+	ob->body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	ob->body_len = strlen(ob->body);
+	json_decref(rec);
+	buf_release(&mark);
+	return 0;
+}
+
+static int
+allowed(const struct run *r, const struct obj *ob)
+{
+	const char *ns;
+
+	if (r->o->allow.count == 0)
+		return 1;
+	if (strcmp(ob->kind, "Namespace") == 0 && !ob->tk.namespaced)
+		ns = ob->name;
+	else if (ob->tk.namespaced)
+		ns = ob->ns ? ob->ns : "default";
+	else
+		return 1;	/* other cluster-scoped kinds: allowed */
+	return strmap_get(&r->o->allow, ns) != NULL;
+}
+
+/* Resolve the kinds of a rank's objects (after its CRDs, for rank 4). */
+static void
+resolve_rank(struct run *r, struct obj *objs, size_t n)
+{
+	struct buf err = BUF_INIT;
+	int temporary;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct obj *ob = &objs[i];
+
+		if (ob->action != NULL || ob->resolved)
+			continue;
+		if (ob->api_version == NULL || ob->kind == NULL ||
+		    ob->name == NULL) {
+			fail(ob, 0, "the object has no apiVersion, kind or "
+			    "metadata.name");
+			continue;
+		}
+		buf_reset(&err);
+		if (target_resolve(r->t, ob->api_version, ob->kind, &ob->tk,
+		    &temporary, &err) < 0) {
+			fail(ob, temporary, "%s", err.s);
+			continue;
+		}
+		ob->resolved = 1;
+	}
+	buf_release(&err);
+}
+
+/* One metadata-only list per kind and namespace of the rank. */
+static void
+list_rank(struct run *r, struct obj *objs, size_t n,
+    struct target_list_req **lists, size_t *nlists)
+{
+	struct strmap seen = STRMAP_INIT;
+	struct buf key = BUF_INIT;
+	size_t i, k;
+
+	*lists = NULL;
+	*nlists = 0;
+	for (i = 0; i < n; i++) {
+		struct obj *ob = &objs[i];
+		const char *ns;
+
+		if (ob->action != NULL)
+			continue;
+		ns = ob->tk.namespaced ? (ob->ns ? ob->ns : "default") : "";
+		buf_reset(&key);
+		buf_addf(&key, "%s/%s/%s/%s", ob->tk.group, ob->tk.version,
+		    ob->tk.resource, ns);
+		if (strmap_get(&seen, key.s) != NULL)
+			continue;
+		strmap_put(&seen, key.s, (void *)1, NULL);
+		*lists = xreallocarray(*lists, *nlists + 1, sizeof(**lists));
+		memset(&(*lists)[*nlists], 0, sizeof(**lists));
+		(*lists)[*nlists].kind = &ob->tk;
+		(*lists)[*nlists].namespace = ns;
+		(*nlists)++;
+	}
+	target_list(r->t, *lists, *nlists);
+	/* each object finds its live copy, if any */
+	for (i = 0; i < n; i++) {
+		struct obj *ob = &objs[i];
+		const char *ns;
+
+		if (ob->action != NULL)
+			continue;
+		ns = ob->tk.namespaced ? (ob->ns ? ob->ns : "default") : "";
+		for (k = 0; k < *nlists; k++) {
+			struct target_list_req *l = &(*lists)[k];
+			size_t j;
+
+			if (strcmp(l->kind->group, ob->tk.group) != 0 ||
+			    strcmp(l->kind->resource, ob->tk.resource) != 0 ||
+			    strcmp(l->namespace, ns) != 0)
+				continue;
+			if (l->failed) {
+				fail(ob, 1, "cannot list %s: %s",
+				    ob->tk.resource, l->err.s);
+				break;
+			}
+			for (j = 0; j < l->nitems; j++)
+				if (strcmp(l->items[j].name, ob->name) == 0)
+					ob->live = &l->items[j];
+			break;
+		}
+	}
+	strmap_release(&seen, NULL);
+	buf_release(&key);
+}
+
+static void
+write_applied(struct run *r, const struct source *s, const struct obj *ob)
+{
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+
+	jsonw_init(&w, &b);
+	jsonw_open(&w);
+	jsonw_kstr(&w, "type", "applied");
+	jsonw_kstr(&w, "source", s->name);
+	jsonw_kstr(&w, "commit", s->commit);
+	jsonw_kstr(&w, "id", ob->id);
+	if (ob->file != NULL)
+		jsonw_kstr(&w, "file", ob->file);
+	jsonw_kstr(&w, "apiVersion", ob->api_version);
+	jsonw_kstr(&w, "kind", ob->kind);
+	jsonw_kstr(&w, "action", ob->action);
+	jsonw_kbool(&w, "dryRun", r->o->dry_run);
+	if (ob->reason != NULL)
+		jsonw_kstr(&w, "reason", ob->reason);
+	if (ob->error.len > 0)
+		jsonw_kstr(&w, "error", ob->error.s);
+	jsonw_close(&w);
+	rec_out_buf(&b);
+	if (ob->error.len > 0)
+		log_event(LOG_ERROR, (const char *const[]){ "source", s->name,
+		    "id", ob->id, NULL }, "cannot apply '%s': %s", ob->id,
+		    ob->error.s);
+	buf_release(&b);
+}
+
+static void
+apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
+{
+	struct target_apply_req *reqs;
+	struct target_list_req *lists;
+	size_t nlists, i, m = 0;
+	struct obj **sent;
+	const char *sync_set = s->sync_set ? s->sync_set : r->o->sync_set;
+
+	resolve_rank(r, objs, n);
+	list_rank(r, objs, n, &lists, &nlists);
+	reqs = xcalloc(n ? n : 1, sizeof(*reqs));
+	sent = xcalloc(n ? n : 1, sizeof(*sent));
+	for (i = 0; i < n; i++) {
+		struct obj *ob = &objs[i];
+
+		if (ob->action != NULL)
+			continue;
+		if (ob->ignored) {
+			skip(ob, "ignored in Git (fluxcd.io/ignore)");
+			continue;
+		}
+		if (!allowed(r, ob)) {
+			skip(ob, "excluded by namespace constraints "
+			    "(--k8s-allow-namespace)");
+			continue;
+		}
+		if (ob->live && ob->live->ignore &&
+		    strcmp(ob->live->ignore, "true") == 0) {
+			skip(ob, "ignored in the cluster (fluxcd.io/ignore)");
+			continue;
+		}
+		if (make_body(ob, sync_set) < 0)
+			continue;
+		if (!r->o->full && ob->live && ob->live->checksum &&
+		    strcmp(ob->live->checksum, ob->checksum) == 0) {
+			ob->action = "unchanged";
+			continue;
+		}
+		reqs[m].kind = &ob->tk;
+		reqs[m].namespace = ob->tk.namespaced ?
+		    (ob->ns ? ob->ns : "default") : "";
+		reqs[m].name = ob->name;
+		reqs[m].body = ob->body;
+		reqs[m].len = ob->body_len;
+		reqs[m].live_version = ob->live ? ob->live->resource_version :
+		    NULL;
+		reqs[m].dry_run = r->o->dry_run;
+		sent[m++] = ob;
+	}
+	if (m > 0)
+		target_apply(r->t, reqs, m);
+	for (i = 0; i < m; i++) {
+		struct obj *ob = sent[i];
+
+		switch (reqs[i].action) {
+		case TARGET_CREATED: ob->action = "created"; break;
+		case TARGET_CONFIGURED: ob->action = "configured"; break;
+		case TARGET_UNCHANGED: ob->action = "unchanged"; break;
+		default:
+			fail(ob, reqs[i].temporary, "%s", reqs[i].err.s);
+			break;
+		}
+		buf_release(&reqs[i].err);
+		free(ob->body);
+		ob->body = NULL;
+	}
+	/* the lists' items are gone after this */
+	for (i = 0; i < n; i++)
+		objs[i].live = NULL;
+	for (i = 0; i < nlists; i++)
+		target_list_req_release(&lists[i]);
+	free(lists);
+	free(reqs);
+	free(sent);
+}
+
+/* CRDs applied in this rank: wait until their kinds are served. */
+static void
+establish(struct run *r, struct obj *objs, size_t n)
+{
+	struct buf err = BUF_INIT;
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < n; i++) {
+		struct obj *ob = &objs[i];
+
+		if (!is_crd(ob) || ob->action == NULL ||
+		    strcmp(ob->action, "failed") == 0 ||
+		    strcmp(ob->action, "skipped") == 0 || r->o->dry_run)
+			continue;
+		buf_reset(&err);
+		if (target_wait_established(r->t, ob->name, &err) < 0)
+			log_warn("%s", err.s);
+		any = 1;
+	}
+	if (any) {
+		buf_reset(&err);
+		if (target_refresh(r->t, &err) < 0)
+			log_warn("cannot refresh discovery: %s", err.s);
+	}
+	buf_release(&err);
+}
+
+static void
+note_crds(struct run *r, struct source *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		json_t *j, *spec;
+
+		if (!is_crd(&s->objs[i]))
+			continue;
+		j = json_loadb(s->objs[i].line, s->objs[i].len, 0, NULL);
+		spec = json_object_get(json_object_get(j, "object"), "spec");
+		target_note_crd(r->t,
+		    json_string_value(json_object_get(spec, "group")),
+		    json_string_value(json_object_get(json_object_get(spec,
+		    "names"), "kind")),
+		    json_string_value(json_object_get(spec, "scope")));
+		json_decref(j);
+	}
+}
+
+static void
+end_record(struct source *s, int ok, const unsigned long *counts,
+    const struct obj *objs, size_t n, const char *why)
+{
+	static const char *const names[] = { "created", "configured",
+	    "unchanged", "skipped", "failed" };
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+	size_t i;
+
+	jsonw_init(&w, &b);
+	jsonw_open(&w);
+	jsonw_kstr(&w, "type", "end");
+	jsonw_kstr(&w, "stage", STAGE);
+	jsonw_kstr(&w, "source", s->name);
+	jsonw_kstr(&w, "commit", s->commit);
+	jsonw_kbool(&w, "ok", ok);
+	jsonw_key(&w, "counts");
+	jsonw_open(&w);
+	for (i = 0; i < 5; i++)
+		jsonw_kint(&w, names[i], counts ? (long long)counts[i] : 0);
+	jsonw_close(&w);
+	jsonw_key(&w, "failed");
+	jsonw_open_array(&w);
+	for (i = 0; i < n; i++)
+		if (strcmp(objs[i].action, "failed") == 0)
+			jsonw_str(&w, objs[i].id);
+	jsonw_close_array(&w);
+	if (why != NULL)
+		jsonw_kstr(&w, "message", why);
+	jsonw_close(&w);
+	rec_out_buf(&b);
+	buf_release(&b);
+}
+
+static void
+apply_source(struct run *r, struct source *s)
+{
+	unsigned long counts[5] = { 0 };
+	size_t i, start, end;
+	int failed = 0;
+
+	if (!s->complete) {
+		if (s->n > 0) {
+			log_event(LOG_ERROR, (const char *const[]){ "source",
+			    s->name, NULL }, "the stream ended before the "
+			    "objects of '%s' were complete: nothing applied",
+			    s->name);
+			end_record(s, 0, NULL, NULL, 0, "incomplete input: the "
+			    "stream ended without an end record after the "
+			    "objects; nothing was applied");
+			tool_note(&r->st, 0);
+		}
+		return;
+	}
+	if (s->sync_set == NULL && r->o->sync_set == NULL)
+		log_warn("no revision record for '%s': GC marks use the sync "
+		    "set '%s'", s->name, "local");
+	note_crds(r, s);
+	qsort(s->objs, s->n, sizeof(*s->objs), cmp_obj);
+	/* rank by rank: each finishes before the next starts */
+	for (start = 0; start < s->n; start = end) {
+		for (end = start; end < s->n &&
+		    s->objs[end].rank == s->objs[start].rank; end++)
+			;
+		apply_rank(r, s, s->objs + start, end - start);
+		establish(r, s->objs + start, end - start);
+		for (i = start; i < end; i++) {
+			struct obj *ob = &s->objs[i];
+
+			write_applied(r, s, ob);
+			if (strcmp(ob->action, "created") == 0)
+				counts[0]++;
+			else if (strcmp(ob->action, "configured") == 0)
+				counts[1]++;
+			else if (strcmp(ob->action, "unchanged") == 0)
+				counts[2]++;
+			else if (strcmp(ob->action, "skipped") == 0)
+				counts[3]++;
+			else {
+				counts[4]++;
+				failed = 1;
+				tool_note(&r->st, ob->temporary);
+			}
+		}
+		tool_check_output();
+	}
+	end_record(s, !failed, counts, s->objs, s->n, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rec_reader in = REC_READER_INIT;
+	struct options o;
+	struct run r;
+	struct rec rec;
+	struct buf err = BUF_INIT;
+	const char *p, *comma;
+	size_t i;
+	int ch, n, code = 0;
+
+	tool_init("kube-apply");
+	memset(&o, 0, sizeof(o));
+	o.target = "kube";
+	o.t.concurrency = 16;
+	o.t.timeout = 30;
+	o.t.establish_timeout = 60;
+	while ((ch = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (ch) {
+		case OPT_TARGET: o.target = optarg; break;
+		case OPT_KUBECONFIG: o.t.kubeconfig = optarg; break;
+		case OPT_CONTEXT: o.t.context = optarg; break;
+		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_FULL: o.full = 1; break;
+		case OPT_CONCURRENCY:
+			o.t.concurrency = (int)tool_num(optarg, 1, 1024,
+			    "--concurrency");
+			break;
+		case OPT_ALLOW_NS:
+			for (p = optarg; *p; p = comma + 1) {
+				comma = strchr(p, ',');
+				if (comma == NULL)
+					comma = p + strlen(p) - 1 + 1;
+				if (comma > p) {
+					char *ns = xstrndup(p,
+					    (size_t)(comma - p));
+
+					strmap_put(&o.allow, ns, (void *)1,
+					    NULL);
+					free(ns);
+				}
+				if (*comma == '\0')
+					break;
+			}
+			break;
+		case OPT_SYNC_SET: o.sync_set = optarg; break;
+		case OPT_TIMEOUT:
+			o.t.timeout = tool_duration(optarg, "--timeout");
+			break;
+		case OPT_ESTABLISH:
+			o.t.establish_timeout = tool_duration(optarg,
+			    "--establish-timeout");
+			break;
+		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
+		case 'h': tool_help(help_text);
+		case OPT_VERSION: tool_help("kube-apply " SLUICE_VERSION "\n");
+		default: tool_usage(usage_line);
+		}
+	}
+	if (optind != argc)
+		tool_usage(usage_line);
+	if (o.sync_set == NULL)
+		o.sync_set = "local";
+
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	r.t = target_open(o.target, &o.t, &code, &err);
+	if (r.t == NULL)
+		die(code, "%s", err.s);
+	while ((n = rec_next(&in, &rec)) > 0) {
+		if (rec_is(&rec, "object")) {
+			if (take_object(&r, &rec) < 0)
+				tool_stream_broken(&in);
+			continue;
+		}
+		if (rec_is(&rec, "revision"))
+			take_revision(&r, &rec);
+		else if (rec_is(&rec, "end"))
+			take_end(&r, &rec);
+		rec_out_line(rec.line, rec.len);
+		tool_check_output();
+	}
+	if (n < 0)
+		tool_stream_broken(&in);
+	for (i = 0; i < r.norder; i++)
+		apply_source(&r, strmap_get(&r.sources, r.order[i]));
+
+	target_close(r.t);
+	strmap_release(&r.sources, source_free);
+	strmap_release(&o.allow, NULL);
+	free(r.order);
+	rec_reader_release(&in);
+	buf_release(&err);
+	return tool_finish(&r.st);
+}
