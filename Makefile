@@ -57,7 +57,10 @@ check: all $(UNITS)
 	SLUICE_BUILD="$(CURDIR)/$(O)" PATH="$(CURDIR)/$(O)/bin:$$PATH" \
 	    sh tests/run.sh $(TESTS)
 
+# tests/lsan.supp: leaks inside the libraries we link, not ours
 asan:
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	ASAN_OPTIONS=fast_unwind_on_malloc=0 \
 	$(MAKE) --no-print-directory O=build-asan \
 	    LDFLAGS='-fsanitize=address,undefined' \
 	    CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' \

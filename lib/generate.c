@@ -364,7 +364,8 @@ apply_patch_file(struct manifest_set *set, const struct fluxcfg *cfg,
 		    cfg->patch_file, err.s);
 		goto out;
 	}
-	qsort(objs, nobjs, sizeof(*objs), cmp_gen_object);
+	if (nobjs > 0)
+		qsort(objs, nobjs, sizeof(*objs), cmp_gen_object);
 	for (i = 0; i < npatches; i++) {
 		key.id = patches[i].id;
 		hit = bsearch(&key, objs, nobjs, sizeof(*objs), cmp_gen_object);

@@ -386,7 +386,8 @@ srctree_list(struct srctree *t, const char *path,
 {
 	if ((t->repo ? list_git : list_dir)(t, path, entries, n, err) < 0)
 		return -1;
-	qsort(*entries, *n, sizeof(**entries), cmp_entry);
+	if (*n > 0)
+		qsort(*entries, *n, sizeof(**entries), cmp_entry);
 	return 0;
 }
 

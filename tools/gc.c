@@ -534,7 +534,8 @@ prune(struct run *r, struct source *s)
 			d->rank = rank_of_kind(kinds[i].kind);
 		}
 	}
-	qsort(doomed, ndoomed, sizeof(*doomed), cmp_doomed);
+	if (ndoomed > 0)
+		qsort(doomed, ndoomed, sizeof(*doomed), cmp_doomed);
 	dels = xcalloc(ndoomed + 1, sizeof(*dels));
 	for (i = 0; i < ndoomed; i++) {
 		dels[i].kind = doomed[i].kind;

@@ -140,6 +140,9 @@ struct run {
 	const struct options *o;
 	struct target *t;
 	struct tool_status st;
+	struct strmap crds;	/* "group/Kind" -> the CRD's struct obj, for
+				 * the source being applied */
+	struct strmap dry_namespaces;	/* created by this dry run */
 	struct strmap sources;	/* name -> struct source */
 	char **order;		/* source names in the order first seen */
 	size_t norder;
@@ -386,6 +389,22 @@ allowed(const struct run *r, const struct obj *ob)
 	return strmap_get(&r->o->allow, ns) != NULL;
 }
 
+/* The CRD of this set that defines ob's kind, or NULL. */
+static const struct obj *
+crd_of(const struct run *r, const struct obj *ob)
+{
+	struct buf key = BUF_INIT;
+	const char *slash = strchr(ob->api_version, '/');
+	const struct obj *crd;
+
+	buf_add(&key, ob->api_version, slash ? (size_t)(slash -
+	    ob->api_version) : 0);
+	buf_addf(&key, "/%s", ob->kind);
+	crd = strmap_get(&r->crds, key.s);
+	buf_release(&key);
+	return crd;
+}
+
 /* Resolve the kinds of a rank's objects (after its CRDs, for rank 4). */
 static void
 resolve_rank(struct run *r, struct obj *objs, size_t n)
@@ -408,7 +427,23 @@ resolve_rank(struct run *r, struct obj *objs, size_t n)
 		buf_reset(&err);
 		if (target_resolve(r->t, ob->api_version, ob->kind, &ob->tk,
 		    &temporary, &err) < 0) {
-			fail(ob, temporary, "%s", err.s);
+			const struct obj *crd = crd_of(r, ob);
+
+			/*
+			 * A custom resource whose CRD is in this set but was
+			 * not applied: its fate is the CRD's, not "no such
+			 * kind".
+			 */
+			if (crd != NULL && r->o->dry_run)
+				skip(ob, "its CustomResourceDefinition is not "
+				    "in the cluster yet (dry run)");
+			else if (crd != NULL && crd->action != NULL &&
+			    strcmp(crd->action, "failed") == 0)
+				fail(ob, crd->temporary, "its "
+				    "CustomResourceDefinition '%s' was not "
+				    "applied", crd->name);
+			else
+				fail(ob, temporary, "%s", err.s);
 			continue;
 		}
 		ob->resolved = 1;
@@ -509,6 +544,26 @@ write_applied(struct run *r, const struct source *s, const struct obj *ob)
 	buf_release(&b);
 }
 
+/*
+ * In a dry run, an object whose namespace this same run only pretended to
+ * create is refused by the API server (namespaces "x" not found), as
+ * kubectl apply --dry-run=server is: not a failure of the object.
+ */
+static int
+dry_namespace_missing(const struct run *r, const struct obj *ob,
+    const char *err)
+{
+	struct buf want = BUF_INIT;
+	int hit;
+
+	buf_addf(&want, "namespaces \"%s\" not found", ob->ns ? ob->ns :
+	    "default");
+	hit = strstr(err, want.s) != NULL &&
+	    strmap_get(&r->dry_namespaces, ob->ns ? ob->ns : "default");
+	buf_release(&want);
+	return hit;
+}
+
 static void
 apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 {
@@ -569,9 +624,19 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 		case TARGET_CONFIGURED: ob->action = "configured"; break;
 		case TARGET_UNCHANGED: ob->action = "unchanged"; break;
 		default:
-			fail(ob, reqs[i].temporary, "%s", reqs[i].err.s);
+			if (r->o->dry_run && dry_namespace_missing(r, ob,
+			    reqs[i].err.s))
+				skip(ob, "its namespace is not in the cluster "
+				    "yet (dry run)");
+			else
+				fail(ob, reqs[i].temporary, "%s",
+				    reqs[i].err.s);
 			break;
 		}
+		if (r->o->dry_run && strcmp(ob->kind, "Namespace") == 0 &&
+		    strcmp(ob->action, "created") == 0)
+			strmap_put(&r->dry_namespaces, ob->name, (void *)1,
+			    NULL);
 		buf_release(&reqs[i].err);
 		free(ob->body);
 		ob->body = NULL;
@@ -614,25 +679,36 @@ establish(struct run *r, struct obj *objs, size_t n)
 	buf_release(&err);
 }
 
+/* Tell the target about the set's CRDs, and remember which kinds they
+ * define (call after sorting: r->crds points into s->objs). */
 static void
 note_crds(struct run *r, struct source *s)
 {
+	struct buf key = BUF_INIT;
 	size_t i;
 
+	strmap_release(&r->crds, NULL);
 	for (i = 0; i < s->n; i++) {
+		const char *group, *kind;
 		json_t *j, *spec;
 
 		if (!is_crd(&s->objs[i]))
 			continue;
 		j = json_loadb(s->objs[i].line, s->objs[i].len, 0, NULL);
 		spec = json_object_get(json_object_get(j, "object"), "spec");
-		target_note_crd(r->t,
-		    json_string_value(json_object_get(spec, "group")),
-		    json_string_value(json_object_get(json_object_get(spec,
-		    "names"), "kind")),
+		group = json_string_value(json_object_get(spec, "group"));
+		kind = json_string_value(json_object_get(json_object_get(spec,
+		    "names"), "kind"));
+		target_note_crd(r->t, group, kind,
 		    json_string_value(json_object_get(spec, "scope")));
+		if (group != NULL && kind != NULL) {
+			buf_reset(&key);
+			buf_addf(&key, "%s/%s", group, kind);
+			strmap_put(&r->crds, key.s, &s->objs[i], NULL);
+		}
 		json_decref(j);
 	}
+	buf_release(&key);
 }
 
 static void
@@ -693,8 +769,9 @@ apply_source(struct run *r, struct source *s)
 	if (s->sync_set == NULL && r->o->sync_set == NULL)
 		log_warn("no revision record for '%s': GC marks use the sync "
 		    "set '%s'", s->name, "local");
+	if (s->n > 0)
+		qsort(s->objs, s->n, sizeof(*s->objs), cmp_obj);
 	note_crds(r, s);
-	qsort(s->objs, s->n, sizeof(*s->objs), cmp_obj);
 	/* rank by rank: each finishes before the next starts */
 	for (start = 0; start < s->n; start = end) {
 		for (end = start; end < s->n &&
@@ -814,6 +891,8 @@ main(int argc, char *argv[])
 		apply_source(&r, strmap_get(&r.sources, r.order[i]));
 
 	target_close(r.t);
+	strmap_release(&r.crds, NULL);
+	strmap_release(&r.dry_namespaces, NULL);
 	strmap_release(&r.sources, source_free);
 	strmap_release(&o.allow, NULL);
 	free(r.order);
