@@ -621,35 +621,17 @@ static void
 end_record(const struct manifest_set *set, const struct manifest_opts *o,
     int ok, const char *why)
 {
-	struct buf b = BUF_INIT;
-	struct jsonw w;
-	size_t i;
+	struct rec_count counts[] = {
+		{ "files", set ? set->nfiles : 0 },
+		{ "objects", set ? set->nobjects : 0 },
+		{ "ignored", set ? set->nignored : 0 },
+		{ "unknownScope", set ? set->nunknown : 0 },
+		{ "errors", set ? set->nerrors : 0 },
+	};
 
-	jsonw_init(&w, &b);
-	jsonw_open(&w);
-	jsonw_kstr(&w, "type", "end");
-	jsonw_kstr(&w, "stage", STAGE);
-	jsonw_kstr(&w, "source", o->source);
-	jsonw_kstr(&w, "commit", o->commit);
-	jsonw_kbool(&w, "ok", ok);
-	jsonw_key(&w, "counts");
-	jsonw_open(&w);
-	jsonw_kint(&w, "files", set ? (long long)set->nfiles : 0);
-	jsonw_kint(&w, "objects", set ? (long long)set->nobjects : 0);
-	jsonw_kint(&w, "ignored", set ? (long long)set->nignored : 0);
-	jsonw_kint(&w, "unknownScope", set ? (long long)set->nunknown : 0);
-	jsonw_kint(&w, "errors", set ? (long long)set->nerrors : 0);
-	jsonw_close(&w);
-	jsonw_key(&w, "failed");
-	jsonw_open_array(&w);
-	for (i = 0; set && i < set->nfailed; i++)
-		jsonw_str(&w, set->failed[i]);
-	jsonw_close_array(&w);
-	if (why != NULL)
-		jsonw_kstr(&w, "message", why);
-	jsonw_close(&w);
-	rec_out_line(b.s, b.len);
-	buf_release(&b);
+	rec_write_end(STAGE, o->source, o->commit, ok, counts,
+	    sizeof(counts) / sizeof(counts[0]), set ? set->failed : NULL,
+	    set ? set->nfailed : 0, why);
 }
 
 void

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lib/exitcode.h"
+#include "lib/jsonw.h"
 #include "lib/log.h"
 #include "lib/banned.h"
 
@@ -459,4 +460,37 @@ rec_out_json(json_t *rec)
 		BUG("cannot serialise a record");
 	rec_out_line(s, strlen(s));
 	free(s);
+}
+
+void
+rec_write_end(const char *stage, const char *source, const char *commit,
+    int ok, const struct rec_count *counts, size_t ncounts,
+    char *const *failed, size_t nfailed, const char *message)
+{
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+	size_t i;
+
+	jsonw_init(&w, &b);
+	jsonw_open(&w);
+	jsonw_kstr(&w, "type", "end");
+	jsonw_kstr(&w, "stage", stage);
+	jsonw_kstr(&w, "source", source);
+	jsonw_kstr(&w, "commit", commit);
+	jsonw_kbool(&w, "ok", ok);
+	jsonw_key(&w, "counts");
+	jsonw_open(&w);
+	for (i = 0; i < ncounts; i++)
+		jsonw_kint(&w, counts[i].name, (long long)counts[i].value);
+	jsonw_close(&w);
+	jsonw_key(&w, "failed");
+	jsonw_open_array(&w);
+	for (i = 0; i < nfailed; i++)
+		jsonw_str(&w, failed[i]);
+	jsonw_close_array(&w);
+	if (message != NULL)
+		jsonw_kstr(&w, "message", message);
+	jsonw_close(&w);
+	rec_out_buf(&b);
+	buf_release(&b);
 }

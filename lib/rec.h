@@ -78,6 +78,22 @@ json_t *rec_parse(const struct rec *r);
 int rec_check_object(const char *s, size_t len, const char **type,
     size_t *type_len, const char **why);
 
+/* A count in an "end" record. */
+struct rec_count {
+	const char *name;
+	unsigned long value;
+};
+
+/*
+ * Write the "end" record every tool ends each source with (DESIGN.md rule
+ * 3; docs/records.md): stage, source, commit (NULL: null), ok, the counts
+ * in the order given, the files or IDs that failed, and message when not
+ * NULL.
+ */
+void rec_write_end(const char *stage, const char *source, const char *commit,
+    int ok, const struct rec_count *counts, size_t ncounts,
+    char *const *failed, size_t nfailed, const char *message);
+
 void rec_out_line(const char *line, size_t len);	/* adds the newline */
 void rec_out_buf(const struct buf *b);
 void rec_out_json(json_t *rec);

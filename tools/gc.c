@@ -381,33 +381,14 @@ static void
 end_record(const struct source *s, int ok, unsigned long deleted,
     unsigned long kept, char **failed, size_t nfailed, const char *why)
 {
-	struct buf b = BUF_INIT;
-	struct jsonw w;
-	size_t i;
+	struct rec_count counts[] = {
+		{ "deleted", deleted },
+		{ "kept", kept },
+		{ "failed", (unsigned long)nfailed },
+	};
 
-	jsonw_init(&w, &b);
-	jsonw_open(&w);
-	jsonw_kstr(&w, "type", "end");
-	jsonw_kstr(&w, "stage", STAGE);
-	jsonw_kstr(&w, "source", s->name);
-	jsonw_kstr(&w, "commit", s->commit);
-	jsonw_kbool(&w, "ok", ok);
-	jsonw_key(&w, "counts");
-	jsonw_open(&w);
-	jsonw_kint(&w, "deleted", (long long)deleted);
-	jsonw_kint(&w, "kept", (long long)kept);
-	jsonw_kint(&w, "failed", (long long)nfailed);
-	jsonw_close(&w);
-	jsonw_key(&w, "failed");
-	jsonw_open_array(&w);
-	for (i = 0; i < nfailed; i++)
-		jsonw_str(&w, failed[i]);
-	jsonw_close_array(&w);
-	if (why != NULL)
-		jsonw_kstr(&w, "message", why);
-	jsonw_close(&w);
-	rec_out_buf(&b);
-	buf_release(&b);
+	rec_write_end(STAGE, s->name, s->commit, ok, counts, 3, failed,
+	    nfailed, why);
 }
 
 /*

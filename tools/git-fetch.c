@@ -261,25 +261,9 @@ static void
 end_record(struct run *r, const char *commit, int ok, int fetched,
     const char *why)
 {
-	struct buf b = BUF_INIT;
-	struct jsonw w;
+	struct rec_count counts[] = { { "fetched", (unsigned long)fetched } };
 
-	jsonw_init(&w, &b);
-	head(&w, r, "end");
-	jsonw_kstr(&w, "commit", commit);
-	jsonw_kbool(&w, "ok", ok);
-	jsonw_key(&w, "counts");
-	jsonw_open(&w);
-	jsonw_kint(&w, "fetched", fetched);
-	jsonw_close(&w);
-	jsonw_key(&w, "failed");
-	jsonw_open_array(&w);
-	jsonw_close_array(&w);
-	if (why != NULL)
-		jsonw_kstr(&w, "message", why);
-	jsonw_close(&w);
-	rec_out_buf(&b);
-	buf_release(&b);
+	rec_write_end(STAGE, r->o->source, commit, ok, counts, 1, NULL, 0, why);
 }
 
 /* ---- the read-only sync mark ---- */

@@ -715,35 +715,22 @@ static void
 end_record(struct source *s, int ok, const unsigned long *counts,
     const struct obj *objs, size_t n, const char *why)
 {
-	static const char *const names[] = { "created", "configured",
-	    "unchanged", "skipped", "failed" };
-	struct buf b = BUF_INIT;
-	struct jsonw w;
-	size_t i;
+	struct rec_count c[] = {
+		{ "created", counts ? counts[0] : 0 },
+		{ "configured", counts ? counts[1] : 0 },
+		{ "unchanged", counts ? counts[2] : 0 },
+		{ "skipped", counts ? counts[3] : 0 },
+		{ "failed", counts ? counts[4] : 0 },
+	};
+	char **failed = xcalloc(n + 1, sizeof(*failed));
+	size_t i, nfailed = 0;
 
-	jsonw_init(&w, &b);
-	jsonw_open(&w);
-	jsonw_kstr(&w, "type", "end");
-	jsonw_kstr(&w, "stage", STAGE);
-	jsonw_kstr(&w, "source", s->name);
-	jsonw_kstr(&w, "commit", s->commit);
-	jsonw_kbool(&w, "ok", ok);
-	jsonw_key(&w, "counts");
-	jsonw_open(&w);
-	for (i = 0; i < 5; i++)
-		jsonw_kint(&w, names[i], counts ? (long long)counts[i] : 0);
-	jsonw_close(&w);
-	jsonw_key(&w, "failed");
-	jsonw_open_array(&w);
 	for (i = 0; i < n; i++)
 		if (strcmp(objs[i].action, "failed") == 0)
-			jsonw_str(&w, objs[i].id);
-	jsonw_close_array(&w);
-	if (why != NULL)
-		jsonw_kstr(&w, "message", why);
-	jsonw_close(&w);
-	rec_out_buf(&b);
-	buf_release(&b);
+			failed[nfailed++] = objs[i].id;
+	rec_write_end(STAGE, s->name, s->commit, ok, c, sizeof(c) / sizeof(c[0]),
+	    failed, nfailed, why);
+	free(failed);
 }
 
 static void
