@@ -129,6 +129,24 @@ deleted_ids() {
 	[ -e "$OUT/shop/configmap/theirs.yaml" ]
 }
 
+@test "gc: the first pass over a source deletes nothing, the next prunes" {
+	# objects a previous owner marked for this source, no longer in Git
+	pass -0
+	git -C "$T/repo" rm -q apps/secret.yaml
+	recommit "$T/repo" "drop the secret" >/dev/null
+	rm -rf "$T/state"	# as if this were the first run of the source
+	pass -0
+	lines_of_type deleted | jqe '.id == "shop:secret/web-token" and .dryRun'
+	[ -e "$OUT/shop/secret/web-token.yaml" ]
+	lines_of_type end | jqe 'select(.stage == "gc") |
+	    .message | test("first pass")'
+	[ -s "$T/state/demo/inventory" ]
+	pass -0
+	lines_of_type deleted | jqe '.id == "shop:secret/web-token" and
+	    (.dryRun | not)'
+	[ ! -e "$OUT/shop/secret/web-token.yaml" ]
+}
+
 @test "gc: deletes in the reverse of the apply order" {
 	pass -0
 	git -C "$T/repo" rm -q -r apps infra/namespace.yaml

@@ -234,13 +234,18 @@ EOF2
 	[ -z "$(lines_of_type deleted)" ]
 	[ "$(action_of shop:configmap/web-config)" = configured ]
 	kc get cm retired -n shop -o name
-	# a complete pass: retired goes; web-config is adopted; foreign stays
+	# the first complete pass deletes nothing, but says what would go
 	git -C "$T/repo" rm -q apps/broken.yaml
 	recommit "$T/repo" fixed >/dev/null
 	sync_pass -0
-	[ "$(lines_of_type deleted | jq -r .id)" = shop:configmap/retired ]
-	# adopted (configured) by the first pass already: now unchanged
+	lines_of_type deleted | jqe '.id == "shop:configmap/retired" and .dryRun'
+	kc get cm retired -n shop -o name
+	# adopted (configured) by the failing pass already: now unchanged
 	[ "$(action_of shop:configmap/web-config)" = unchanged ]
+	# the next pass prunes it; foreign stays
+	sync_pass -0
+	lines_of_type deleted | jqe '.id == "shop:configmap/retired" and
+	    (.dryRun | not)'
 	run -1 kc get cm retired -n shop
 	kc get cm foreign -n shop -o name
 	[ "$(kc get cm web-config -n shop -o jsonpath='{.data.greeting}')" = hello ]

@@ -23,6 +23,10 @@
  * ownerReferences, objects whose live copy says fluxcd.io/ignore "true" or
  * "sync_only". Deleted in reverse rank order, propagationPolicy=Background.
  *
+ * The first complete pass over a source (no inventory yet: a new source,
+ * or a cluster taken over from Flux v1) deletes nothing: its "deleted"
+ * records say dryRun and what would go, and the next pass prunes.
+ *
  * Flags: --target kube|dir:PATH, --kubeconfig, --context, --dry-run,
  * --state-dir DIR, --concurrency N, --timeout DURATION, --sync-set NAME,
  * --log-format. Exit: 0 (also when an upstream failure stopped the prune:
@@ -324,6 +328,20 @@ inventory_write(struct run *r, const struct source *s)
 
 /* ---- pruning ---- */
 
+/* A kind where this source's marked objects live: into the inventory. */
+static void
+note_kind(struct source *s, const struct target_kind *k)
+{
+	struct buf key = BUF_INIT;
+
+	if (*k->group)
+		buf_addf(&key, "%s/%s\t%s", k->group, k->version, k->kind);
+	else
+		buf_addf(&key, "%s\t%s", k->version, k->kind);
+	strmap_put(&s->kinds, key.s, (void *)1, NULL);
+	buf_release(&key);
+}
+
 struct doomed {
 	struct target_kind *kind;
 	char *namespace, *name, *id;
@@ -357,7 +375,7 @@ make_id(struct buf *id, const char *ns, const char *kind, const char *name)
 }
 
 static void
-deleted_record(const struct run *r, const struct source *s, const char *id,
+deleted_record(const struct source *s, const char *id, int dry_run,
     const char *error)
 {
 	struct buf b = BUF_INIT;
@@ -369,7 +387,7 @@ deleted_record(const struct run *r, const struct source *s, const char *id,
 	jsonw_kstr(&w, "source", s->name);
 	jsonw_kstr(&w, "commit", s->commit);
 	jsonw_kstr(&w, "id", id);
-	jsonw_kbool(&w, "dryRun", r->o->dry_run);
+	jsonw_kbool(&w, "dryRun", dry_run);
 	if (error != NULL)
 		jsonw_kstr(&w, "error", error);
 	jsonw_close(&w);
@@ -448,11 +466,18 @@ prune(struct run *r, struct source *s)
 	char **failed = NULL;
 	size_t nkinds = 0, ndoomed = 0, nfailed = 0, i, j;
 	unsigned long kept = 0;
-	int have_inventory;
+	size_t before;
+	int have_inventory, first_pass;
 
+	before = s->kinds.count;
 	have_inventory = inventory_read(r, s) == 0;
-	if (!r->o->dry_run)
-		inventory_write(r, s);	/* only ever adds kinds */
+	/*
+	 * [gc-inventory] The inventory exists only once a complete pass has
+	 * listed every kind; after that it only ever gains kinds, even from
+	 * passes that may not prune, so no kind is ever missed.
+	 */
+	if (have_inventory && !r->o->dry_run && s->kinds.count > before)
+		inventory_write(r, s);
 	if (why_not(s, &why) != NULL) {
 		log_event(LOG_WARN, (const char *const[]){ "source", s->name,
 		    NULL }, "nothing pruned: %s", why.s);
@@ -502,9 +527,11 @@ prune(struct run *r, struct source *s)
 			    strcmp(l->ignore, "sync_only") == 0))) {
 				log_info("keeping '%s': %s", id.s, l->owned ?
 				    "it has an owner" : "fluxcd.io/ignore");
+				note_kind(s, &kinds[i]);
 				kept++;
 				continue;
 			}
+			note_kind(s, &kinds[i]);
 			doomed = xreallocarray(doomed, ndoomed + 1,
 			    sizeof(*doomed));
 			d = &doomed[ndoomed++];
@@ -517,12 +544,24 @@ prune(struct run *r, struct source *s)
 	}
 	if (ndoomed > 0)
 		qsort(doomed, ndoomed, sizeof(*doomed), cmp_doomed);
+	/*
+	 * The first complete pass over a source (no inventory yet: a new
+	 * source, or a cluster taken over from Flux v1) deletes nothing: it
+	 * says what it would delete, records the kinds, and the next pass
+	 * prunes. An operator sees the plan before anything goes.
+	 */
+	first_pass = !have_inventory;
+	if (first_pass && ndoomed > 0)
+		log_event(LOG_WARN, (const char *const[]){ "source", s->name,
+		    NULL }, "first pass of '%s': %zu objects would be deleted; "
+		    "nothing is deleted before the next pass", s->name,
+		    ndoomed);
 	dels = xcalloc(ndoomed + 1, sizeof(*dels));
 	for (i = 0; i < ndoomed; i++) {
 		dels[i].kind = doomed[i].kind;
 		dels[i].namespace = doomed[i].namespace;
 		dels[i].name = doomed[i].name;
-		dels[i].dry_run = r->o->dry_run;
+		dels[i].dry_run = r->o->dry_run || first_pass;
 	}
 	/* rank by rank, the reverse of the apply order */
 	for (i = 0; i < ndoomed; i = j) {
@@ -531,8 +570,8 @@ prune(struct run *r, struct source *s)
 		target_delete(r->t, dels + i, j - i);
 	}
 	for (i = 0; i < ndoomed; i++) {
-		deleted_record(r, s, doomed[i].id, dels[i].failed ?
-		    dels[i].err.s : NULL);
+		deleted_record(s, doomed[i].id, dels[i].dry_run,
+		    dels[i].failed ? dels[i].err.s : NULL);
 		if (dels[i].failed) {
 			log_event(LOG_ERROR, (const char *const[]){ "source",
 			    s->name, "id", doomed[i].id, NULL },
@@ -544,12 +583,15 @@ prune(struct run *r, struct source *s)
 			tool_note(&r->st, dels[i].temporary);
 		} else {
 			log_event(LOG_INFO, (const char *const[]){ "source",
-			    s->name, NULL }, "%s '%s'", r->o->dry_run ?
+			    s->name, NULL }, "%s '%s'", dels[i].dry_run ?
 			    "would delete" : "deleted", doomed[i].id);
 		}
 	}
 	end_record(s, nfailed == 0, (unsigned long)(ndoomed - nfailed), kept,
-	    failed, nfailed, NULL);
+	    failed, nfailed, first_pass && ndoomed > 0 ? "first pass of this "
+	    "source: nothing deleted; the next pass prunes" : NULL);
+	if (!r->o->dry_run && (first_pass || s->kinds.count > before))
+		inventory_write(r, s);
 out:
 	for (i = 0; i < ndoomed; i++) {
 		free(doomed[i].namespace);
