@@ -1622,7 +1622,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self.openapi(path, accept)
             if path in ("/api", "/apis"):
                 agg = want_as(accept, ("APIGroupDiscoveryList",))
-                if agg and agg[1] in ("v2", "v2beta1"):
+                # aggregated discovery is beta in v1.27, GA in v1.30; a
+                # v1.26 server ignores the Accept entry and answers the
+                # legacy document
+                # https://kubernetes.io/docs/concepts/overview/kubernetes-api/#aggregated-discovery
+                if agg and agg[1] in ("v2", "v2beta1") and \
+                        getattr(self.server, "aggregated_discovery", True):
                     ctype = ("application/json;g=apidiscovery.k8s.io;v=%s;"
                              "as=APIGroupDiscoveryList" % agg[1])
                     return 200, api.aggregated(path == "/api", agg[1]), \
@@ -2609,6 +2614,9 @@ def main(argv=None):
     ap.add_argument("--establish-delay", type=float, default=0.3)
     ap.add_argument("--namespace-delay", type=float, default=0.1,
                     help="seconds a deleted namespace stays Terminating")
+    ap.add_argument("--no-aggregated-discovery", action="store_true",
+                    help="answer as a v1.26 server, which has only the "
+                    "per-group discovery documents")
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args(argv)
 
@@ -2622,6 +2630,7 @@ def main(argv=None):
 
     store = Store(a.establish_delay, a.namespace_delay)
     srv = Server((a.host, a.port), ctx, store, Users(a.tokens), a.verbose)
+    srv.aggregated_discovery = not a.no_aggregated_discovery
 
     def stop(_sig, _frame):
         srv.stopping = True
