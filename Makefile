@@ -72,7 +72,8 @@ lint:
 
 bench: all $(BENCH)
 	SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/run.sh && \
-	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/git-fetch.sh
+	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/git-fetch.sh && \
+	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/kube-apply.sh
 
 install: all
 	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(PREFIX)/bin \

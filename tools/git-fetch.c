@@ -487,9 +487,20 @@ fetch(struct run *r)
 		    git_commit_lookup(&c, r->m.repo, &synced) == 0)
 			synced_p = &synced;
 	} else if (heads.has_tag) {
-		git_oid_cpy(&synced, &heads.tag);
-		if (git_commit_lookup(&c, r->m.repo, &synced) == 0)
+		git_object *tag = NULL, *peeled = NULL;
+
+		/*
+		 * The advertisement names the commit when the server sends
+		 * the peeled line, the tag object otherwise: peel it here.
+		 */
+		if (git_object_lookup(&tag, r->m.repo, &heads.tag,
+		    GIT_OBJECT_ANY) == 0 &&
+		    git_object_peel(&peeled, tag, GIT_OBJECT_COMMIT) == 0) {
+			git_oid_cpy(&synced, git_object_id(peeled));
 			synced_p = &synced;
+		}
+		git_object_free(peeled);
+		git_object_free(tag);
 	}
 	git_commit_free(c);
 	c = NULL;
