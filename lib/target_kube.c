@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "lib/exitcode.h"
+#include "lib/jscan.h"
 #include "lib/kube.h"
 #include "lib/kubeconfig.h"
 #include "lib/mtime.h"
@@ -389,51 +390,76 @@ collection_path(struct buf *p, const struct target_kind *k, const char *ns)
 	buf_addf(p, "/%s", k->resource);
 }
 
+/* A string at path in the span [v, v+vn), or NULL. */
 static char *
-dup_str(const json_t *j)
+span_str(const char *v, size_t vn, const char *const *path)
 {
-	const char *s = json_string_value(j);
+	const char *x;
+	size_t xn;
 
-	return s ? xstrdup(s) : NULL;
+	if (jscan_get(v, vn, path, &x, &xn) != 1)
+		return NULL;
+	return jscan_str(x, xn);
 }
 
-static void
-read_items(struct target_list_req *r, const json_t *doc)
+/*
+ * The items of a metadata-only list page, read with jscan: a page is
+ * mostly managedFields, which nothing here needs, and building trees of
+ * them was most of a no-change pass. 0, or -1 if the page is not JSON.
+ */
+static int
+read_items(struct target_list_req *r, const char *doc, size_t len,
+    char **cont)
 {
-	const json_t *items = json_object_get(doc, "items");
-	size_t i, n = json_array_size(items);
+	struct jscan_iter it;
+	const char *items, *item, *m, *x;
+	size_t in, itn, mn, xn;
+	int rc;
 
-	r->items = xreallocarray(r->items, r->nitems + n + 1,
-	    sizeof(*r->items));
-	for (i = 0; i < n; i++) {
-		const json_t *m = json_object_get(json_array_get(items, i),
-		    "metadata");
-		const json_t *ann = json_object_get(m, "annotations");
-		const json_t *lab = json_object_get(m, "labels");
-		struct target_live *l = &r->items[r->nitems++];
-		const char *ns = json_string_value(json_object_get(m,
-		    "namespace"));
+	*cont = span_str(doc, len, (const char *[]){ "metadata", "continue",
+	    NULL });
+	rc = jscan_get(doc, len, (const char *[]){ "items", NULL }, &items,
+	    &in);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 || *items == 'n')
+		return 0;	/* no items, or "items": null */
+	if (jscan_iter_init(&it, items, in) < 0)
+		return -1;
+	while ((rc = jscan_next(&it, &item, &itn)) == 1) {
+		struct target_live *l;
 
+		if (jscan_get(item, itn, (const char *[]){ "metadata", NULL },
+		    &m, &mn) != 1)
+			continue;
+		r->items = xreallocarray(r->items, r->nitems + 1,
+		    sizeof(*r->items));
+		l = &r->items[r->nitems];
 		memset(l, 0, sizeof(*l));
-		l->namespace = xstrdup(ns ? ns : "");
-		l->name = dup_str(json_object_get(m, "name"));
-		l->resource_version = dup_str(json_object_get(m,
-		    "resourceVersion"));
-		l->checksum = dup_str(json_object_get(ann,
-		    "fluxcd.io/sync-checksum"));
-		l->gc_mark = dup_str(json_object_get(lab,
-		    "fluxcd.io/sync-gc-mark"));
-		l->ignore = dup_str(json_object_get(ann, "fluxcd.io/ignore"));
+		l->name = span_str(m, mn, (const char *[]){ "name", NULL });
+		if (l->name == NULL)
+			continue;
+		l->namespace = span_str(m, mn, (const char *[]){ "namespace",
+		    NULL });
+		if (l->namespace == NULL)
+			l->namespace = xstrdup("");
+		l->resource_version = span_str(m, mn, (const char *[]){
+		    "resourceVersion", NULL });
+		l->checksum = span_str(m, mn, (const char *[]){ "annotations",
+		    "fluxcd.io/sync-checksum", NULL });
+		l->gc_mark = span_str(m, mn, (const char *[]){ "labels",
+		    "fluxcd.io/sync-gc-mark", NULL });
+		l->ignore = span_str(m, mn, (const char *[]){ "annotations",
+		    "fluxcd.io/ignore", NULL });
 		if (l->ignore == NULL)
-			l->ignore = dup_str(json_object_get(ann,
-			    "flux.weave.works/ignore"));
-		l->owned = json_array_size(json_object_get(m,
-		    "ownerReferences")) > 0;
-		if (l->name == NULL) {
-			target_live_release(l);
-			r->nitems--;
-		}
+			l->ignore = span_str(m, mn, (const char *[]){
+			    "annotations", "flux.weave.works/ignore", NULL });
+		l->owned = jscan_get(m, mn, (const char *[]){
+		    "ownerReferences", NULL }, &x, &xn) == 1 &&
+		    jscan_nonempty_array(x, xn);
+		r->nitems++;
 	}
+	return rc < 0 ? -1 : 0;
 }
 
 static void
@@ -445,7 +471,6 @@ k_list(struct target *t, struct target_list_req *reqs, size_t n)
 	int *active = xcalloc(n ? n : 1, sizeof(*active));
 	struct buf path = BUF_INIT;
 	size_t i, m;
-	json_t *doc;
 
 	/* rounds: every list's first page at once, then the next pages */
 	for (i = 0; i < n; i++)
@@ -484,15 +509,13 @@ k_list(struct target *t, struct target_list_req *reqs, size_t n)
 			if (batch[i]->status != 200) {
 				r->failed = 1;
 				kube_req_error(batch[i], &r->err);
-			} else {
-				doc = kube_req_json(batch[i]);
-				read_items(r, doc);
-				cont[at] = dup_str(json_object_get(
-				    json_object_get(doc, "metadata"),
-				    "continue"));
-				if (cont[at] != NULL && *cont[at] != '\0')
-					active[at] = 1;
-				json_decref(doc);
+			} else if (read_items(r, batch[i]->resp.s,
+			    batch[i]->resp.len, &cont[at]) < 0) {
+				r->failed = 1;
+				buf_adds(&r->err, "the list response is not "
+				    "JSON");
+			} else if (cont[at] != NULL && *cont[at] != '\0') {
+				active[at] = 1;
 			}
 			kube_req_free(batch[i]);
 		}

@@ -46,6 +46,7 @@
 #include "lib/buf.h"
 #include "lib/flux.h"
 #include "lib/fsx.h"
+#include "lib/jscan.h"
 #include "lib/jsonw.h"
 #include "lib/log.h"
 #include "lib/rank.h"
@@ -172,6 +173,46 @@ note_commit(struct source *s, const char *commit)
 		s->commits_differ = 1;
 }
 
+/*
+ * An "applied" record: one per object in Git, thousands a pass, so read
+ * with jscan rather than parsed whole.
+ */
+static void
+take_applied(struct run *r, const struct rec *rec)
+{
+	char *name, *id, *av, *kind, *commit;
+	struct source *s;
+	struct buf key = BUF_INIT;
+	const char *v;
+	size_t vn;
+
+#define FIELD(f) (jscan_get(rec->line, rec->len, (const char *[]){ f, \
+	NULL }, &v, &vn) == 1 ? jscan_str(v, vn) : NULL)
+	name = FIELD("source");
+	id = FIELD("id");
+	av = FIELD("apiVersion");
+	kind = FIELD("kind");
+	commit = FIELD("commit");
+#undef FIELD
+	if (name != NULL) {
+		s = source_get(r, name);
+		if (id != NULL)
+			strmap_put(&s->in_git, id, (void *)1, NULL);
+		if (av != NULL && kind != NULL) {
+			buf_addf(&key, "%s\t%s", av, kind);
+			strmap_put(&s->kinds, key.s, (void *)1, NULL);
+		}
+		s->applied++;
+		note_commit(s, commit);
+	}
+	free(name);
+	free(id);
+	free(av);
+	free(kind);
+	free(commit);
+	buf_release(&key);
+}
+
 static void
 take(struct run *r, const struct rec *rec)
 {
@@ -189,23 +230,6 @@ take(struct run *r, const struct rec *rec)
 		if (json_string_value(json_object_get(j, "syncSet")))
 			s->sync_set = xstrdup(json_string_value(
 			    json_object_get(j, "syncSet")));
-		note_commit(s, commit);
-	} else if (rec_is(rec, "applied")) {
-		const char *id = json_string_value(json_object_get(j, "id"));
-		const char *av = json_string_value(json_object_get(j,
-		    "apiVersion"));
-		const char *kind = json_string_value(json_object_get(j,
-		    "kind"));
-		struct buf key = BUF_INIT;
-
-		if (id != NULL)
-			strmap_put(&s->in_git, id, (void *)1, NULL);
-		if (av != NULL && kind != NULL) {
-			buf_addf(&key, "%s\t%s", av, kind);
-			strmap_put(&s->kinds, key.s, (void *)1, NULL);
-		}
-		buf_release(&key);
-		s->applied++;
 		note_commit(s, commit);
 	} else if (rec_is(rec, "end")) {
 		const char *stage = json_string_value(json_object_get(j,
@@ -661,8 +685,9 @@ main(int argc, char *argv[])
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	while ((n = rec_next(&in, &rec)) > 0) {
-		if (rec_is(&rec, "revision") || rec_is(&rec, "applied") ||
-		    rec_is(&rec, "end"))
+		if (rec_is(&rec, "applied"))
+			take_applied(&r, &rec);
+		else if (rec_is(&rec, "revision") || rec_is(&rec, "end"))
 			take(&r, &rec);
 		rec_out_line(rec.line, rec.len);
 		tool_check_output();

@@ -37,6 +37,7 @@
 #include "lib/buf.h"
 #include "lib/digest.h"
 #include "lib/flux.h"
+#include "lib/jscan.h"
 #include "lib/jsonw.h"
 #include "lib/log.h"
 #include "lib/rank.h"
@@ -110,6 +111,7 @@ struct options {
 struct obj {
 	char *line;		/* the whole record, re-read when applied */
 	size_t len;
+	size_t obj_off, obj_len;	/* the "object" value in line */
 	char *id, *file, *api_version, *kind, *name, *ns;
 	int ignored;
 	int rank;
@@ -124,6 +126,7 @@ struct obj {
 	char *body;		/* what is applied */
 	size_t body_len;
 	char *checksum;
+	char *mark;		/* the GC mark label's value */
 	const struct target_live *live;
 };
 
@@ -201,30 +204,44 @@ take_end(struct run *r, const struct rec *rec)
 	json_decref(j);
 }
 
-/* An object record: 0, or -1 if it is not one (a data error, 65). */
+/* A string member of the record line at path, or NULL. */
+static char *
+member_str(const struct rec *rec, const char *const *path)
+{
+	const char *v;
+	size_t vn;
+
+	if (jscan_get(rec->line, rec->len, path, &v, &vn) != 1)
+		return NULL;
+	return jscan_str(v, vn);
+}
+
+/*
+ * An object record: 0, or -1 if it is not one (a data error, 65). Read
+ * with jscan, not parsed whole: a no-change pass over 10,000 objects
+ * should not build 10,000 trees it throws away.
+ */
 static int
 take_object(struct run *r, const struct rec *rec)
 {
-	json_t *j = rec_parse(rec), *o, *meta;
-	const char *name, *id;
+	char *name = member_str(rec, (const char *[]){ "source", NULL });
+	char *id = member_str(rec, (const char *[]){ "id", NULL });
+	const char *v;
+	size_t vn;
 	struct source *s;
 	struct obj *ob;
 
-	if (j == NULL)
-		return -1;
-	name = json_string_value(json_object_get(j, "source"));
-	id = json_string_value(json_object_get(j, "id"));
-	o = json_object_get(j, "object");
-	meta = json_object_get(o, "metadata");
-	if (name == NULL || id == NULL || !json_is_object(o)) {
+	if (name == NULL || id == NULL || jscan_get(rec->line, rec->len,
+	    (const char *[]){ "object", NULL }, &v, &vn) != 1 || *v != '{') {
 		log_error("line %lu: an object record needs \"source\", \"id\" "
 		    "and \"object\"", rec->lineno);
-		json_decref(j);
+		free(name);
+		free(id);
 		return -1;
 	}
 	s = source_get(r, name);
 	if (s->commit == NULL)
-		s->commit = dup_json_str(json_object_get(j, "commit"));
+		s->commit = member_str(rec, (const char *[]){ "commit", NULL });
 	if (s->n == s->alloc) {
 		s->alloc = s->alloc ? s->alloc * 2 : 64;
 		s->objs = xreallocarray(s->objs, s->alloc, sizeof(*s->objs));
@@ -234,17 +251,23 @@ take_object(struct run *r, const struct rec *rec)
 	ob->seq = s->n++;
 	ob->line = xmemdup(rec->line, rec->len);
 	ob->len = rec->len;
-	ob->id = xstrdup(id);
-	ob->file = dup_json_str(json_object_get(j, "file"));
-	ob->api_version = dup_json_str(json_object_get(o, "apiVersion"));
-	ob->kind = dup_json_str(json_object_get(o, "kind"));
-	ob->name = dup_json_str(json_object_get(meta, "name"));
-	ob->ns = dup_json_str(json_object_get(meta, "namespace"));
-	ob->ignored = json_is_true(json_object_get(j, "ignored"));
+	ob->obj_off = (size_t)(v - rec->line);
+	ob->obj_len = vn;
+	ob->id = id;
+	ob->file = member_str(rec, (const char *[]){ "file", NULL });
+	ob->api_version = member_str(rec, (const char *[]){ "object",
+	    "apiVersion", NULL });
+	ob->kind = member_str(rec, (const char *[]){ "object", "kind", NULL });
+	ob->name = member_str(rec, (const char *[]){ "object", "metadata",
+	    "name", NULL });
+	ob->ns = member_str(rec, (const char *[]){ "object", "metadata",
+	    "namespace", NULL });
+	ob->ignored = jscan_get(rec->line, rec->len, (const char *[]){
+	    "ignored", NULL }, &v, &vn) == 1 && jscan_true(v, vn);
 	ob->rank = rank_of_kind(ob->kind ? ob->kind : "");
 	buf_init(&ob->error, 0);
 	s->complete = 0;
-	json_decref(j);
+	free(name);
 	return 0;
 }
 
@@ -260,6 +283,7 @@ obj_release(struct obj *ob)
 	free(ob->ns);
 	free(ob->body);
 	free(ob->checksum);
+	free(ob->mark);
 	buf_release(&ob->error);
 	target_kind_release(&ob->tk);
 }
@@ -326,24 +350,43 @@ is_crd(const struct obj *ob)
 }
 
 /*
- * The object as it is applied: the GC mark label, then a checksum of that
- * (so a new mark is a change), as an annotation. Flux v1 marked objects
- * the same way (reference §3.3), so its marks are ours.
+ * The checksum of the object as applied: over its text as the record
+ * carries it (manifest-gen writes the same bytes for the same manifest)
+ * and its GC mark, so a changed sync set re-applies. No parse: most
+ * objects of a pass are unchanged, and this is all they cost.
+ */
+static void
+make_checksum(struct obj *ob, const char *sync_set)
+{
+	struct buf mark = BUF_INIT, hex = BUF_INIT;
+	struct digest_sha1 c;
+	unsigned char sum[DIGEST_SHA1_LEN];
+
+	flux_gc_mark(sync_set, ob->id, &mark);
+	digest_sha1_init(&c);
+	digest_sha1_update(&c, ob->line + ob->obj_off, ob->obj_len);
+	digest_sha1_update(&c, "\n", 1);
+	digest_sha1_update(&c, mark.s, mark.len);
+	digest_sha1_final(&c, sum);
+	digest_hex(sum, sizeof(sum), &hex);
+	ob->checksum = buf_detach(&hex, NULL);
+	ob->mark = buf_detach(&mark, NULL);
+}
+
+/*
+ * The object as it is sent: Flux v1's GC mark label (reference §3.3, so
+ * its marks are ours) and the checksum annotation added.
  */
 static int
-make_body(struct obj *ob, const char *sync_set)
+make_body(struct obj *ob)
 {
-	json_t *rec, *o, *meta, *labels, *ann;
-	struct buf mark = BUF_INIT, hex = BUF_INIT;
-	unsigned char sum[DIGEST_SHA1_LEN];
-	char *canon;
+	json_t *o, *meta, *labels, *ann;
 
-	rec = json_loadb(ob->line, ob->len, 0, NULL);
-	o = json_object_get(rec, "object");
+	o = json_loadb(ob->line + ob->obj_off, ob->obj_len, 0, NULL);
 	meta = json_object_get(o, "metadata");
 	if (!json_is_object(meta)) {
 		fail(ob, 0, "the object has no metadata");
-		json_decref(rec);
+		json_decref(o);
 		return -1;
 	}
 	labels = json_object_get(meta, "labels");
@@ -351,25 +394,18 @@ make_body(struct obj *ob, const char *sync_set)
 		labels = json_object();
 		json_object_set_new(meta, "labels", labels);
 	}
-	flux_gc_mark(sync_set, ob->id, &mark);
 	json_object_set_new(labels, "fluxcd.io/sync-gc-mark",
-	    json_string(mark.s));
+	    json_string(ob->mark));
 	ann = json_object_get(meta, "annotations");
 	if (!json_is_object(ann)) {
 		ann = json_object();
 		json_object_set_new(meta, "annotations", ann);
 	}
-	json_object_del(ann, "fluxcd.io/sync-checksum");
-	canon = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-	digest_sha1(canon, strlen(canon), sum);
-	free(canon);
-	digest_hex(sum, sizeof(sum), &hex);
-	json_object_set_new(ann, "fluxcd.io/sync-checksum", json_string(hex.s));
-	ob->checksum = buf_detach(&hex, NULL);
+	json_object_set_new(ann, "fluxcd.io/sync-checksum",
+	    json_string(ob->checksum));
 	ob->body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	ob->body_len = strlen(ob->body);
-	json_decref(rec);
-	buf_release(&mark);
+	json_decref(o);
 	return 0;
 }
 
@@ -456,7 +492,7 @@ static void
 list_rank(struct run *r, struct obj *objs, size_t n,
     struct target_list_req **lists, size_t *nlists)
 {
-	struct strmap seen = STRMAP_INIT;
+	struct strmap seen = STRMAP_INIT, *index;
 	struct buf key = BUF_INIT;
 	size_t i, k;
 
@@ -482,6 +518,12 @@ list_rank(struct run *r, struct obj *objs, size_t n,
 		(*nlists)++;
 	}
 	target_list(r->t, *lists, *nlists);
+	/* each list indexed by name, so that matching is not n x m */
+	index = xcalloc(*nlists + 1, sizeof(*index));
+	for (k = 0; k < *nlists; k++)
+		for (i = 0; i < (*lists)[k].nitems; i++)
+			strmap_put(&index[k], (*lists)[k].items[i].name,
+			    &(*lists)[k].items[i], NULL);
 	/* each object finds its live copy, if any */
 	for (i = 0; i < n; i++) {
 		struct obj *ob = &objs[i];
@@ -492,7 +534,6 @@ list_rank(struct run *r, struct obj *objs, size_t n,
 		ns = ob->tk.namespaced ? (ob->ns ? ob->ns : "default") : "";
 		for (k = 0; k < *nlists; k++) {
 			struct target_list_req *l = &(*lists)[k];
-			size_t j;
 
 			if (strcmp(l->kind->group, ob->tk.group) != 0 ||
 			    strcmp(l->kind->resource, ob->tk.resource) != 0 ||
@@ -503,12 +544,13 @@ list_rank(struct run *r, struct obj *objs, size_t n,
 				    ob->tk.resource, l->err.s);
 				break;
 			}
-			for (j = 0; j < l->nitems; j++)
-				if (strcmp(l->items[j].name, ob->name) == 0)
-					ob->live = &l->items[j];
+			ob->live = strmap_get(&index[k], ob->name);
 			break;
 		}
 	}
+	for (k = 0; k < *nlists; k++)
+		strmap_release(&index[k], NULL);
+	free(index);
 	strmap_release(&seen, NULL);
 	buf_release(&key);
 }
@@ -596,13 +638,14 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 			skip(ob, "ignored in the cluster (fluxcd.io/ignore)");
 			continue;
 		}
-		if (make_body(ob, sync_set) < 0)
-			continue;
+		make_checksum(ob, sync_set);
 		if (!r->o->full && ob->live && ob->live->checksum &&
 		    strcmp(ob->live->checksum, ob->checksum) == 0) {
 			ob->action = "unchanged";
 			continue;
 		}
+		if (make_body(ob) < 0)
+			continue;
 		reqs[m].kind = &ob->tk;
 		reqs[m].namespace = ob->tk.namespaced ?
 		    (ob->ns ? ob->ns : "default") : "";

@@ -1,0 +1,53 @@
+/*
+ * jscan.h: read a few members out of JSON text without building a tree.
+ * kube-apply reads five fields of each 2 KB object record and four of each
+ * item of a list response that may be megabytes of managedFields; parsing
+ * all of it with jansson was most of a no-change pass's time.
+ *
+ * A "value" is a span of the text: v points at its first byte and vn is
+ * its length (a string's span includes its quotes). Nothing is copied
+ * except by jscan_str. The text must be JSON; on text that is not, the
+ * functions return -1 rather than read past the end.
+ *
+ *	const char *v;
+ *	size_t vn;
+ *	if (jscan_get(rec, len, (const char *[]){ "object", "metadata",
+ *	    "name", NULL }, &v, &vn) == 1)
+ *		name = jscan_str(v, vn);
+ */
+#ifndef SLUICE_JSCAN_H
+#define SLUICE_JSCAN_H
+
+#include <stddef.h>
+
+/*
+ * Follow path (member names, NULL-terminated) from the object s (n bytes,
+ * white space around it allowed). 1 with the value's span, 0 if a member
+ * is missing or a step is not an object, -1 if the text is not JSON.
+ */
+int jscan_get(const char *s, size_t n, const char *const *path,
+    const char **v, size_t *vn);
+
+/* The span of the value at s (white space skipped first), or -1. */
+int jscan_value(const char *s, size_t n, const char **v, size_t *vn);
+
+/*
+ * Iterate an array: *it starts at the '[' (jscan_iter_init); each call
+ * gives the next element's span. 1, 0 at the end, -1 if not JSON.
+ */
+struct jscan_iter {
+	const char *p, *end;
+	int first;
+};
+int jscan_iter_init(struct jscan_iter *it, const char *arr, size_t n);
+int jscan_next(struct jscan_iter *it, const char **v, size_t *vn);
+
+/* A string value decoded (a new string: free it), or NULL if the span
+ * is not a string. */
+char *jscan_str(const char *v, size_t vn);
+/* 1 if the span is the literal true. */
+int jscan_true(const char *v, size_t vn);
+/* 1 if the span is a non-empty array. */
+int jscan_nonempty_array(const char *v, size_t vn);
+
+#endif
