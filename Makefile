@@ -53,7 +53,7 @@ $(O)/bin/sluice: pipelines/sluice
 
 VERSION = $(shell sed -n 's/^#define SLUICE_VERSION "\(.*\)"/\1/p' lib/tool.h)
 
-check: all $(UNITS)
+check: all $(UNITS) $(BENCH)
 	SLUICE_BUILD="$(CURDIR)/$(O)" PATH="$(CURDIR)/$(O)/bin:$$PATH" \
 	    sh tests/run.sh $(TESTS)
 

@@ -10,7 +10,8 @@ libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libgpgme-dev
 jq bats shellcheck procps
 lighttpd lighttpd-mod-openssl apache2-utils openssh-server openssh-client
 openssl gnupg netcat-openbsd
-python3 curl"
+python3 curl
+docker-registry skopeo"
 # kubectl drives the test API server (tests/servers/kube-apiserver.py);
 # Debian 12's kubernetes-client is kubectl 1.20. Any kubectl on PATH will do.
 command -v kubectl >/dev/null 2>&1 || packages="$packages kubernetes-client"
