@@ -606,6 +606,50 @@ dry_namespace_missing(const struct run *r, const struct obj *ob,
 	return hit;
 }
 
+/*
+ * Objects are sent CHUNK at a time, which keeps --concurrency requests in
+ * flight but bounds the bodies held at once: a rank may be thousands of
+ * ConfigMaps.
+ */
+#define CHUNK 256
+
+/* Apply what reqs hold and record each object's outcome. */
+static void
+send(struct run *r, struct target_apply_req *reqs, struct obj **sent,
+    size_t m)
+{
+	size_t i;
+
+	if (m == 0)
+		return;
+	target_apply(r->t, reqs, m);
+	for (i = 0; i < m; i++) {
+		struct obj *ob = sent[i];
+
+		switch (reqs[i].action) {
+		case TARGET_CREATED: ob->action = "created"; break;
+		case TARGET_CONFIGURED: ob->action = "configured"; break;
+		case TARGET_UNCHANGED: ob->action = "unchanged"; break;
+		default:
+			if (r->o->dry_run && dry_namespace_missing(r, ob,
+			    reqs[i].err.s))
+				skip(ob, "its namespace is not in the cluster "
+				    "yet (dry run)");
+			else
+				fail(ob, reqs[i].temporary, "%s",
+				    reqs[i].err.s);
+			break;
+		}
+		if (r->o->dry_run && strcmp(ob->kind, "Namespace") == 0 &&
+		    strcmp(ob->action, "created") == 0)
+			strmap_put(&r->dry_namespaces, ob->name, (void *)1,
+			    NULL);
+		buf_release(&reqs[i].err);
+		free(ob->body);
+		ob->body = NULL;
+	}
+}
+
 static void
 apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 {
@@ -617,8 +661,8 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 
 	resolve_rank(r, objs, n);
 	list_rank(r, objs, n, &lists, &nlists);
-	reqs = xcalloc(n ? n : 1, sizeof(*reqs));
-	sent = xcalloc(n ? n : 1, sizeof(*sent));
+	reqs = xcalloc(CHUNK, sizeof(*reqs));
+	sent = xcalloc(CHUNK, sizeof(*sent));
 	for (i = 0; i < n; i++) {
 		struct obj *ob = &objs[i];
 
@@ -656,34 +700,12 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 		    NULL;
 		reqs[m].dry_run = r->o->dry_run;
 		sent[m++] = ob;
-	}
-	if (m > 0)
-		target_apply(r->t, reqs, m);
-	for (i = 0; i < m; i++) {
-		struct obj *ob = sent[i];
-
-		switch (reqs[i].action) {
-		case TARGET_CREATED: ob->action = "created"; break;
-		case TARGET_CONFIGURED: ob->action = "configured"; break;
-		case TARGET_UNCHANGED: ob->action = "unchanged"; break;
-		default:
-			if (r->o->dry_run && dry_namespace_missing(r, ob,
-			    reqs[i].err.s))
-				skip(ob, "its namespace is not in the cluster "
-				    "yet (dry run)");
-			else
-				fail(ob, reqs[i].temporary, "%s",
-				    reqs[i].err.s);
-			break;
+		if (m == CHUNK) {
+			send(r, reqs, sent, m);
+			m = 0;
 		}
-		if (r->o->dry_run && strcmp(ob->kind, "Namespace") == 0 &&
-		    strcmp(ob->action, "created") == 0)
-			strmap_put(&r->dry_namespaces, ob->name, (void *)1,
-			    NULL);
-		buf_release(&reqs[i].err);
-		free(ob->body);
-		ob->body = NULL;
 	}
+	send(r, reqs, sent, m);
 	/* the lists' items are gone after this */
 	for (i = 0; i < n; i++)
 		objs[i].live = NULL;
@@ -809,6 +831,11 @@ apply_source(struct run *r, struct source *s)
 			;
 		apply_rank(r, s, s->objs + start, end - start);
 		establish(r, s->objs + start, end - start);
+		/* a rank done, its records' text is not needed any more */
+		for (i = start; i < end; i++) {
+			free(s->objs[i].line);
+			s->objs[i].line = NULL;
+		}
 		for (i = start; i < end; i++) {
 			struct obj *ob = &s->objs[i];
 
