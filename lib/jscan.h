@@ -42,6 +42,18 @@ struct jscan_iter {
 int jscan_iter_init(struct jscan_iter *it, const char *arr, size_t n);
 int jscan_next(struct jscan_iter *it, const char **v, size_t *vn);
 
+/*
+ * Iterate an object's members once: *it starts at the '{'
+ * (jscan_members_init); each call gives the next member's key span (with
+ * its quotes) and value span. 1, 0 at the end, -1 if not JSON. Cheaper
+ * than several jscan_get calls when several members are wanted.
+ */
+int jscan_members_init(struct jscan_iter *it, const char *obj, size_t n);
+int jscan_next_member(struct jscan_iter *it, const char **k, size_t *kn,
+    const char **v, size_t *vn);
+/* 1 if the key span (quotes included) names key. */
+int jscan_key_is(const char *k, size_t kn, const char *key);
+
 /* A string value decoded (a new string: free it), or NULL if the span
  * is not a string. */
 char *jscan_str(const char *v, size_t vn);

@@ -403,6 +403,51 @@ span_str(const char *v, size_t vn, const char *const *path)
 }
 
 /*
+ * One item's metadata in a single pass over its members: most of it is
+ * managedFields, which is skipped once rather than once per lookup.
+ */
+static int
+read_meta(struct target_live *l, const char *m, size_t mn)
+{
+	struct jscan_iter it;
+	const char *k, *v, *labels = NULL, *ann = NULL;
+	size_t kn, vn, ln = 0, an = 0;
+	int rc;
+
+	if (jscan_members_init(&it, m, mn) < 0)
+		return -1;
+	while ((rc = jscan_next_member(&it, &k, &kn, &v, &vn)) == 1) {
+		if (jscan_key_is(k, kn, "name"))
+			l->name = jscan_str(v, vn);
+		else if (jscan_key_is(k, kn, "namespace"))
+			l->namespace = jscan_str(v, vn);
+		else if (jscan_key_is(k, kn, "resourceVersion"))
+			l->resource_version = jscan_str(v, vn);
+		else if (jscan_key_is(k, kn, "labels"))
+			labels = v, ln = vn;
+		else if (jscan_key_is(k, kn, "annotations"))
+			ann = v, an = vn;
+		else if (jscan_key_is(k, kn, "ownerReferences"))
+			l->owned = jscan_nonempty_array(v, vn);
+	}
+	if (rc < 0)
+		return -1;
+	if (labels != NULL)
+		l->gc_mark = span_str(labels, ln, (const char *[]){
+		    "fluxcd.io/sync-gc-mark", NULL });
+	if (ann != NULL) {
+		l->checksum = span_str(ann, an, (const char *[]){
+		    "fluxcd.io/sync-checksum", NULL });
+		l->ignore = span_str(ann, an, (const char *[]){
+		    "fluxcd.io/ignore", NULL });
+		if (l->ignore == NULL)
+			l->ignore = span_str(ann, an, (const char *[]){
+			    "flux.weave.works/ignore", NULL });
+	}
+	return 0;
+}
+
+/*
  * The items of a metadata-only list page, read with jscan: a page is
  * mostly managedFields, which nothing here needs, and building trees of
  * them was most of a no-change pass. 0, or -1 if the page is not JSON.
@@ -412,8 +457,8 @@ read_items(struct target_list_req *r, const char *doc, size_t len,
     char **cont)
 {
 	struct jscan_iter it;
-	const char *items, *item, *m, *x;
-	size_t in, itn, mn, xn;
+	const char *items, *item, *m;
+	size_t in, itn, mn;
 	int rc;
 
 	*cont = span_str(doc, len, (const char *[]){ "metadata", "continue",
@@ -436,27 +481,16 @@ read_items(struct target_list_req *r, const char *doc, size_t len,
 		    sizeof(*r->items));
 		l = &r->items[r->nitems];
 		memset(l, 0, sizeof(*l));
-		l->name = span_str(m, mn, (const char *[]){ "name", NULL });
-		if (l->name == NULL)
+		if (read_meta(l, m, mn) < 0) {
+			target_live_release(l);
+			return -1;
+		}
+		if (l->name == NULL) {
+			target_live_release(l);
 			continue;
-		l->namespace = span_str(m, mn, (const char *[]){ "namespace",
-		    NULL });
+		}
 		if (l->namespace == NULL)
 			l->namespace = xstrdup("");
-		l->resource_version = span_str(m, mn, (const char *[]){
-		    "resourceVersion", NULL });
-		l->checksum = span_str(m, mn, (const char *[]){ "annotations",
-		    "fluxcd.io/sync-checksum", NULL });
-		l->gc_mark = span_str(m, mn, (const char *[]){ "labels",
-		    "fluxcd.io/sync-gc-mark", NULL });
-		l->ignore = span_str(m, mn, (const char *[]){ "annotations",
-		    "fluxcd.io/ignore", NULL });
-		if (l->ignore == NULL)
-			l->ignore = span_str(m, mn, (const char *[]){
-			    "annotations", "flux.weave.works/ignore", NULL });
-		l->owned = jscan_get(m, mn, (const char *[]){
-		    "ownerReferences", NULL }, &x, &xn) == 1 &&
-		    jscan_nonempty_array(x, xn);
 		r->nitems++;
 	}
 	return rc < 0 ? -1 : 0;

@@ -204,6 +204,18 @@ take_end(struct run *r, const struct rec *rec)
 	json_decref(j);
 }
 
+/* A string at path within the span [v, v+vn), or NULL. */
+static char *
+span_member_str(const char *v, size_t vn, const char *const *path)
+{
+	const char *x;
+	size_t xn;
+
+	if (jscan_get(v, vn, path, &x, &xn) != 1)
+		return NULL;
+	return jscan_str(x, xn);
+}
+
 /* A string member of the record line at path, or NULL. */
 static char *
 member_str(const struct rec *rec, const char *const *path)
@@ -226,8 +238,8 @@ take_object(struct run *r, const struct rec *rec)
 {
 	char *name = member_str(rec, (const char *[]){ "source", NULL });
 	char *id = member_str(rec, (const char *[]){ "id", NULL });
-	const char *v;
-	size_t vn;
+	const char *v, *m, *x;
+	size_t vn, mn, xn;
 	struct source *s;
 	struct obj *ob;
 
@@ -255,15 +267,19 @@ take_object(struct run *r, const struct rec *rec)
 	ob->obj_len = vn;
 	ob->id = id;
 	ob->file = member_str(rec, (const char *[]){ "file", NULL });
-	ob->api_version = member_str(rec, (const char *[]){ "object",
+	/* within the object's span: finding its end once is enough */
+	ob->api_version = span_member_str(v, vn, (const char *[]){
 	    "apiVersion", NULL });
-	ob->kind = member_str(rec, (const char *[]){ "object", "kind", NULL });
-	ob->name = member_str(rec, (const char *[]){ "object", "metadata",
-	    "name", NULL });
-	ob->ns = member_str(rec, (const char *[]){ "object", "metadata",
-	    "namespace", NULL });
+	ob->kind = span_member_str(v, vn, (const char *[]){ "kind", NULL });
+	if (jscan_get(v, vn, (const char *[]){ "metadata", NULL }, &m,
+	    &mn) == 1) {
+		ob->name = span_member_str(m, mn, (const char *[]){ "name",
+		    NULL });
+		ob->ns = span_member_str(m, mn, (const char *[]){ "namespace",
+		    NULL });
+	}
 	ob->ignored = jscan_get(rec->line, rec->len, (const char *[]){
-	    "ignored", NULL }, &v, &vn) == 1 && jscan_true(v, vn);
+	    "ignored", NULL }, &x, &xn) == 1 && jscan_true(x, xn);
 	ob->rank = rank_of_kind(ob->kind ? ob->kind : "");
 	buf_init(&ob->error, 0);
 	s->complete = 0;
