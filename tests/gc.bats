@@ -160,3 +160,35 @@ shop:service/web
 <cluster>:namespace/shop
 EOF2
 }
+
+@test "gc: with an inventory, only objects that left Git are looked at; --full looks at all" {
+	pass -0
+	pass -0
+	grep -q '^O	shop:secret/web-token	v1	Secret$' "$T/state/demo/inventory"
+	# an object marked for this source that no inventory knows (a pass
+	# cut between kube-apply and gc): a normal pass does not see it
+	sync_set=$(rendered "$T/repo" | head -n 1 | jq -r .syncSet)
+	mark=$(printf '%s%s' "$sync_set" "shop:configmap/stray" |
+	    openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=')
+	sed "s/web-config/stray/; s/sync-gc-mark: .*/sync-gc-mark: sha256.$mark/" \
+	    "$OUT/shop/configmap/web-config.yaml" >"$OUT/shop/configmap/stray.yaml"
+	pass -0
+	[ -z "$(lines_of_type deleted)" ]
+	[ -e "$OUT/shop/configmap/stray.yaml" ]
+	# --full lists every kind and finds it
+	pass -0 --full
+	[ "$(lines_of_type deleted | jq -r .id)" = shop:configmap/stray ]
+	[ ! -e "$OUT/shop/configmap/stray.yaml" ]
+}
+
+@test "gc: an inventory of kinds only (an older sluice) is read and upgraded" {
+	pass -0
+	pass -0
+	printf 'v1\tSecret\napps/v1\tDeployment\nv1\tConfigMap\n' >"$T/state/demo/inventory"
+	git -C "$T/repo" rm -q apps/secret.yaml
+	recommit "$T/repo" "drop the secret" >/dev/null
+	pass -0
+	[ "$(lines_of_type deleted | jq -r .id)" = shop:secret/web-token ]
+	head -n 1 "$T/state/demo/inventory" | grep -q 'inventory 2'
+	grep -q '^O	shop:deployment/web	apps/v1	Deployment$' "$T/state/demo/inventory"
+}

@@ -251,6 +251,25 @@ EOF2
 	[ "$(kc get cm web-config -n shop -o jsonpath='{.data.greeting}')" = hello ]
 }
 
+@test "kube-target: gc plans from its inventory: nothing left Git, no request" {
+	sync_pass -0
+	sync_pass -0
+	kube-apply <"$T/stream" >"$T/applied"
+	kube_stats_reset
+	run --separate-stderr -0 gc --state-dir "$T/state" <"$T/applied"
+	[ "$(kube_stats .total)" = 0 ]
+	lines_of_type end | jqe 'select(.stage == "gc") | .ok'
+	# one object gone from Git: only its kind and namespace are listed
+	git -C "$T/repo" rm -q apps/secret.yaml
+	recommit "$T/repo" "drop the secret" >/dev/null
+	rendered "$T/repo" | kube-apply >"$T/applied"
+	kube_stats_reset
+	run --separate-stderr -0 gc --state-dir "$T/state" <"$T/applied"
+	[ "$(lines_of_type deleted | jq -r .id)" = shop:secret/web-token ]
+	[ "$(kube_stats .verbs.list)" = 1 ]
+	[ "$(kube_stats .verbs.delete)" = 1 ]
+}
+
 @test "kube-target: gc --dry-run deletes nothing" {
 	sync_pass -0
 	git -C "$T/repo" rm -q apps/secret.yaml

@@ -16,19 +16,23 @@
  * object (DESIGN.md rule 3).
  *
  * Candidates: live objects whose label fluxcd.io/sync-gc-mark equals the
- * mark of this source's sync set and their own ID (reference §5.7), listed
- * with that label selector over the kinds in the inventory (the kinds this
- * source has applied, kept in STATE/SOURCE/inventory) or, without one,
- * over every listable kind. Kept: objects in Git, objects with
- * ownerReferences, objects whose live copy says fluxcd.io/ignore "true" or
- * "sync_only". Deleted in reverse rank order, propagationPolicy=Background.
+ * mark of this source's sync set and their own ID (reference §5.7). The
+ * inventory (STATE/SOURCE/inventory) names the source's objects as of its
+ * last prune: the objects it names that are not in Git this pass are the
+ * plan, decided with no request, and only their kinds and namespaces are
+ * listed (with that label selector) to check them live. Without an
+ * inventory, or with --full, every listable kind is listed, which also
+ * finds marked objects no inventory knew. Kept: objects in Git, objects
+ * with ownerReferences, objects whose live copy says fluxcd.io/ignore
+ * "true" or "sync_only". Deleted in reverse rank order,
+ * propagationPolicy=Background.
  *
  * The first complete pass over a source (no inventory yet: a new source,
  * or a cluster taken over from Flux v1) deletes nothing: its "deleted"
  * records say dryRun and what would go, and the next pass prunes.
  *
  * Flags: --target kube|dir:PATH, --kubeconfig, --context, --dry-run,
- * --state-dir DIR, --concurrency N, --timeout DURATION, --sync-set NAME,
+ * --full, --state-dir DIR, --concurrency N, --timeout DURATION, --sync-set NAME,
  * --log-format. Exit: 0 (also when an upstream failure stopped the prune:
  * that stage's own status says so); 1 a deletion failed; 64; 65; 74;
  * 75 the API was unreachable or a list failed; 78 kubeconfig.
@@ -76,6 +80,7 @@ static const char help_text[] =
     "  --kubeconfig FILE        as kubectl\n"
     "  --context NAME\n"
     "  --dry-run                say what would be deleted; delete nothing\n"
+    "  --full                   list every kind, not only the candidates\n"
     "  --state-dir DIR          the inventory ($SLUICE_STATE_DIR)\n"
     "  --concurrency N          requests in flight (16)\n"
     "  --timeout DURATION       per request (30s)\n"
@@ -85,11 +90,12 @@ static const char help_text[] =
 enum {
 	OPT_TARGET = 256, OPT_KUBECONFIG, OPT_CONTEXT, OPT_DRY_RUN,
 	OPT_STATE_DIR, OPT_CONCURRENCY, OPT_TIMEOUT, OPT_SYNC_SET,
-	OPT_LOG_FORMAT, OPT_VERSION
+	OPT_LOG_FORMAT, OPT_VERSION, OPT_FULL
 };
 
 static const struct option long_options[] = {
 	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "full", no_argument, NULL, OPT_FULL },
 	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
 	{ "context", required_argument, NULL, OPT_CONTEXT },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
@@ -107,6 +113,7 @@ struct options {
 	const char *target;
 	struct target_opts t;
 	int dry_run;
+	int full;			/* list every kind, not the candidates */
 	const char *state_dir;
 	const char *sync_set;
 };
@@ -115,7 +122,10 @@ struct source {
 	char *name;
 	char *commit;
 	char *sync_set;
-	struct strmap in_git;		/* IDs of the applied records */
+	struct strmap in_git;		/* ID -> "apiVersion\tKind", applied */
+	struct strmap objects;		/* ID -> "apiVersion\tKind": the
+					 * inventory's objects */
+	struct strmap keep;		/* the objects of the next inventory */
 	struct strmap kinds;		/* "apiVersion\tKind" applied */
 	struct strmap stages;		/* stage -> "ok" or "not ok" */
 	int commits_differ;
@@ -152,7 +162,9 @@ source_free(void *p)
 {
 	struct source *s = p;
 
-	strmap_release(&s->in_git, NULL);
+	strmap_release(&s->in_git, free);
+	strmap_release(&s->objects, free);
+	strmap_release(&s->keep, free);
 	strmap_release(&s->kinds, NULL);
 	strmap_release(&s->stages, free);
 	free(s->name);
@@ -196,11 +208,15 @@ take_applied(struct run *r, const struct rec *rec)
 #undef FIELD
 	if (name != NULL) {
 		s = source_get(r, name);
-		if (id != NULL)
-			strmap_put(&s->in_git, id, (void *)1, NULL);
 		if (av != NULL && kind != NULL) {
 			buf_addf(&key, "%s\t%s", av, kind);
 			strmap_put(&s->kinds, key.s, (void *)1, NULL);
+		}
+		if (id != NULL) {
+			void *old = NULL;
+
+			strmap_put(&s->in_git, id, xstrdup(key.s), &old);
+			free(old);
 		}
 		s->applied++;
 		note_commit(s, commit);
@@ -290,26 +306,48 @@ inventory_path(struct run *r, const struct source *s, struct buf *out)
 	buf_addf(out, "%s/%s/inventory", r->o->state_dir, s->name);
 }
 
-/* Add the inventory's kinds to s->kinds; 0, or -1 if there is none. */
+/*
+ * The inventory, STATE/SOURCE/inventory: the kinds this source has
+ * applied ("K\tapiVersion\tKind" lines) and its objects as of its last
+ * prune ("O\tID\tapiVersion\tKind"). An inventory with objects lets a
+ * pass decide what to prune without listing anything: the objects it
+ * names that are not in Git this pass. Lines without a letter are the
+ * kinds of an older inventory that had no objects.
+ *
+ * Adds to s->kinds and s->objects. -1: there is none; 0: kinds only;
+ * 1: kinds and objects.
+ */
 static int
 inventory_read(struct run *r, struct source *s)
 {
 	struct buf path = BUF_INIT, b = BUF_INIT;
-	char *line, *nl;
+	char *line, *nl, *t1, *t2;
 	int fd, ret = -1;
 
 	inventory_path(r, s, &path);
 	fd = open(path.s, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && buf_read_fd(&b, fd, 1 << 20) == 0) {
+	if (fd >= 0 && buf_read_fd(&b, fd, 64 << 20) == 0) {
+		ret = 0;
 		for (line = b.s; *line; line = nl + 1) {
 			nl = strchr(line, '\n');
 			if (nl == NULL)
 				break;
 			*nl = '\0';
-			if (strchr(line, '\t') != NULL)
+			if (strncmp(line, "K\t", 2) == 0 &&
+			    strchr(line + 2, '\t') != NULL) {
+				strmap_put(&s->kinds, line + 2, (void *)1, NULL);
+			} else if (strncmp(line, "O\t", 2) == 0 &&
+			    (t1 = strchr(line + 2, '\t')) != NULL &&
+			    (t2 = strchr(t1 + 1, '\t')) != NULL) {
+				*t1 = '\0';
+				strmap_put(&s->objects, line + 2,
+				    xstrdup(t1 + 1), NULL);
+				ret = 1;
+			} else if (line[0] != '#' && line[0] != 'K' &&
+			    line[0] != 'O' && strchr(line, '\t') != NULL) {
 				strmap_put(&s->kinds, line, (void *)1, NULL);
+			}
 		}
-		ret = 0;
 	}
 	if (fd >= 0)
 		close(fd);
@@ -324,19 +362,39 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* The keys of m, sorted (borrowed; free the array). */
+static char **
+sorted_keys(const struct strmap *m, size_t *n)
+{
+	char **keys = xcalloc(m->count + 1, sizeof(*keys));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < m->cap; i++)
+		if (m->slots[i].key != NULL)
+			keys[(*n)++] = m->slots[i].key;
+	qsort(keys, *n, sizeof(*keys), cmp_str);
+	return keys;
+}
+
+/* Write the kinds and objects (s->keep) atomically. */
 static void
 inventory_write(struct run *r, const struct source *s)
 {
 	struct buf path = BUF_INIT, b = BUF_INIT;
-	char **keys = xcalloc(s->kinds.count + 1, sizeof(*keys));
-	size_t i, n = 0;
+	char **keys;
+	size_t i, n;
 
-	for (i = 0; i < s->kinds.cap; i++)
-		if (s->kinds.slots[i].key != NULL)
-			keys[n++] = s->kinds.slots[i].key;
-	qsort(keys, n, sizeof(*keys), cmp_str);
+	buf_adds(&b, "# sluice gc inventory 2\n");
+	keys = sorted_keys(&s->kinds, &n);
 	for (i = 0; i < n; i++)
-		buf_addf(&b, "%s\n", keys[i]);
+		buf_addf(&b, "K\t%s\n", keys[i]);
+	free(keys);
+	keys = sorted_keys(&s->keep, &n);
+	for (i = 0; i < n; i++)
+		buf_addf(&b, "O\t%s\t%s\n", keys[i],
+		    (const char *)strmap_get(&s->keep, keys[i]));
+	free(keys);
 	buf_addf(&path, "%s/%s", r->o->state_dir, s->name);
 	if ((mkdir(r->o->state_dir, 0755) == 0 || errno == EEXIST) &&
 	    (mkdir(path.s, 0700) == 0 || errno == EEXIST)) {
@@ -345,30 +403,39 @@ inventory_write(struct run *r, const struct source *s)
 	} else {
 		log_errno("cannot create '%s'", path.s);
 	}
-	free(keys);
 	buf_release(&path);
 	buf_release(&b);
 }
 
-/* ---- pruning ---- */
-
-/* A kind where this source's marked objects live: into the inventory. */
+/* Put id (of kind key "apiVersion\tKind") into the next inventory. */
 static void
-note_kind(struct source *s, const struct target_kind *k)
+keep_object(struct source *s, const char *id, const char *kindkey)
 {
-	struct buf key = BUF_INIT;
+	void *old = NULL;
 
-	if (*k->group)
-		buf_addf(&key, "%s/%s\t%s", k->group, k->version, k->kind);
-	else
-		buf_addf(&key, "%s\t%s", k->version, k->kind);
-	strmap_put(&s->kinds, key.s, (void *)1, NULL);
-	buf_release(&key);
+	strmap_put(&s->keep, id, xstrdup(kindkey), &old);
+	free(old);
+}
+
+/* Did the objects change since the inventory? */
+static int
+objects_changed(const struct source *s)
+{
+	size_t i;
+
+	if (s->keep.count != s->objects.count)
+		return 1;
+	for (i = 0; i < s->keep.cap; i++)
+		if (s->keep.slots[i].key != NULL &&
+		    strmap_get(&s->objects, s->keep.slots[i].key) == NULL)
+			return 1;
+	return 0;
 }
 
 struct doomed {
-	struct target_kind *kind;
+	const struct target_kind *kind;
 	char *namespace, *name, *id;
+	char *kindkey;			/* "apiVersion\tKind" */
 	int rank;
 };
 
@@ -433,6 +500,22 @@ end_record(const struct source *s, int ok, unsigned long deleted,
 	    nfailed, why);
 }
 
+/* The target, opened the first time something must be listed. */
+static struct target *
+run_target(struct run *r)
+{
+	struct buf err = BUF_INIT;
+	int code = 0;
+
+	if (r->t == NULL) {
+		r->t = target_open(r->o->target, &r->o->t, &code, &err);
+		if (r->t == NULL)
+			die(code, "%s", err.s);
+	}
+	buf_release(&err);
+	return r->t;
+}
+
 /*
  * The kinds to look at: the inventory's and this pass's, or, with no
  * inventory yet (a first run, or a cluster Flux v1 managed), every
@@ -447,7 +530,7 @@ kinds_to_list(struct run *r, struct source *s, int have_inventory,
 	int temporary;
 
 	if (!have_inventory)
-		return target_kinds(r->t, out, n, err);
+		return target_kinds(run_target(r), out, n, err);
 	v = xcalloc(s->kinds.count + 1, sizeof(*v));
 	for (i = 0; i < s->kinds.cap; i++) {
 		char *key = s->kinds.slots[i].key, *tab;
@@ -458,7 +541,7 @@ kinds_to_list(struct run *r, struct source *s, int have_inventory,
 		tab = strchr(key, '\t');
 		*tab = '\0';
 		buf_reset(err);
-		rc = target_resolve(r->t, key, tab + 1, &v[m], &temporary,
+		rc = target_resolve(run_target(r), key, tab + 1, &v[m], &temporary,
 		    err);
 		*tab = '\t';
 		if (rc == 0) {
@@ -477,93 +560,188 @@ kinds_to_list(struct run *r, struct source *s, int have_inventory,
 	return 0;
 }
 
+/* "apiVersion\tKind" of a resolved kind (into key, reset first). */
+static void
+kind_key(struct buf *key, const struct target_kind *k)
+{
+	buf_reset(key);
+	if (*k->group)
+		buf_addf(key, "%s/%s\t%s", k->group, k->version, k->kind);
+	else
+		buf_addf(key, "%s\t%s", k->version, k->kind);
+}
+
+/*
+ * The lists to look at when the inventory names the objects: one per
+ * kind and namespace of the candidates, the inventory's objects that are
+ * not in Git this pass. 0 (with *n lists, maybe none), or -1 with err if
+ * discovery failed.
+ */
+static int
+candidate_lists(struct run *r, struct source *s, struct target_kind **kinds,
+    size_t *nkinds, struct target_list_req **lists, size_t *n,
+    struct buf *err)
+{
+	struct strmap groups = STRMAP_INIT, resolved = STRMAP_INIT;
+	struct buf key = BUF_INIT;
+	size_t i, nk = 0;
+	int temporary, ret = 0;
+
+	*n = 0;
+	*kinds = xcalloc(s->objects.count + 1, sizeof(**kinds));
+	*lists = xcalloc(s->objects.count + 1, sizeof(**lists));
+	for (i = 0; i < s->objects.cap && ret == 0; i++) {
+		const char *id = s->objects.slots[i].key;
+		const char *kk = s->objects.slots[i].value;
+		const char *colon, *tab;
+		struct target_kind *k;
+		char *av;
+
+		if (id == NULL || strmap_get(&s->in_git, id) != NULL)
+			continue;
+		colon = strchr(id, ':');
+		buf_reset(&key);
+		buf_addf(&key, "%s\t%.*s", kk, colon ? (int)(colon - id) : 0,
+		    id);
+		if (strmap_get(&groups, key.s) != NULL)
+			continue;
+		strmap_put(&groups, key.s, (void *)1, NULL);
+		k = strmap_get(&resolved, kk);
+		if (k == NULL) {
+			tab = strchr(kk, '\t');
+			av = xstrndup(kk, (size_t)(tab - kk));
+			buf_reset(err);
+			if (target_resolve(run_target(r), av, tab + 1,
+			    &(*kinds)[nk], &temporary, err) < 0) {
+				free(av);
+				if (temporary)
+					ret = -1;
+				/* a kind no longer served: nothing of it left */
+				continue;
+			}
+			free(av);
+			k = &(*kinds)[nk++];
+			strmap_put(&resolved, kk, k, NULL);
+		}
+		(*lists)[*n].kind = k;
+		(*lists)[*n].namespace = k->namespaced && colon ?
+		    xstrndup(id, (size_t)(colon - id)) : NULL;
+		(*lists)[*n].selector = MARK_LABEL;
+		(*n)++;
+	}
+	if (ret == 0)
+		buf_reset(err);
+	*nkinds = nk;
+	strmap_release(&groups, NULL);
+	strmap_release(&resolved, NULL);
+	buf_release(&key);
+	return ret;
+}
+
 static void
 prune(struct run *r, struct source *s)
 {
 	const char *sync_set = s->sync_set ? s->sync_set : r->o->sync_set;
 	struct buf why = BUF_INIT, err = BUF_INIT, id = BUF_INIT,
-	    mark = BUF_INIT;
+	    mark = BUF_INIT, kk = BUF_INIT;
 	struct target_kind *kinds = NULL;
 	struct target_list_req *lists = NULL;
 	struct target_delete_req *dels = NULL;
 	struct doomed *doomed = NULL;
 	char **failed = NULL;
-	size_t nkinds = 0, ndoomed = 0, nfailed = 0, i, j;
+	size_t nkinds = 0, nlists = 0, ndoomed = 0, nfailed = 0, i, j;
 	unsigned long kept = 0;
-	size_t before;
-	int have_inventory, first_pass;
+	size_t kinds_before;
+	int have, first_pass, full, own_namespaces = 0, write = 0;
 
-	before = s->kinds.count;
-	have_inventory = inventory_read(r, s) == 0;
-	/*
-	 * [gc-inventory] The inventory exists only once a complete pass has
-	 * listed every kind; after that it only ever gains kinds, even from
-	 * passes that may not prune, so no kind is ever missed.
-	 */
-	if (have_inventory && !r->o->dry_run && s->kinds.count > before)
-		inventory_write(r, s);
+	kinds_before = s->kinds.count;
+	have = inventory_read(r, s);
+	first_pass = have < 0;
+	/* Git's objects are always in the next inventory */
+	for (i = 0; i < s->in_git.cap; i++)
+		if (s->in_git.slots[i].key != NULL)
+			keep_object(s, s->in_git.slots[i].key,
+			    s->in_git.slots[i].value);
 	if (why_not(s, &why) != NULL) {
 		log_event(LOG_WARN, (const char *const[]){ "source", s->name,
 		    NULL }, "nothing pruned: %s", why.s);
 		end_record(s, 0, 0, 0, NULL, 0, why.s);
-		goto out;
+		goto unverified;
 	}
-	if (kinds_to_list(r, s, have_inventory, &kinds, &nkinds, &err) < 0) {
-		log_event(LOG_ERROR, (const char *const[]){ "source", s->name,
-		    NULL }, "nothing pruned: %s", err.s);
-		end_record(s, 0, 0, 0, NULL, 0, err.s);
-		tool_note(&r->st, 1);
-		goto out;
+	/*
+	 * [gc-inventory] Which objects to look at. With an inventory that
+	 * names its objects, only the candidates' kinds and namespaces, or
+	 * nothing at all when no object left Git: the plan costs no request.
+	 * Without one (a first pass, an old inventory) or with --full, every
+	 * kind, in every namespace, as Flux v1 did: that also finds objects
+	 * marked by this source that no inventory knew (a pass cut between
+	 * kube-apply and gc, a cluster taken over from Flux v1).
+	 */
+	full = have < 1 || r->o->full;
+	if (full) {
+		if (kinds_to_list(r, s, have >= 0, &kinds, &nkinds, &err) < 0)
+			goto cannot;
+		lists = xcalloc(nkinds + 1, sizeof(*lists));
+		for (i = 0; i < nkinds; i++) {
+			lists[i].kind = &kinds[i];
+			lists[i].selector = MARK_LABEL;
+		}
+		nlists = nkinds;
+	} else {
+		own_namespaces = 1;
+		if (candidate_lists(r, s, &kinds, &nkinds, &lists, &nlists,
+		    &err) < 0)
+			goto cannot;
 	}
-	lists = xcalloc(nkinds + 1, sizeof(*lists));
-	for (i = 0; i < nkinds; i++) {
-		lists[i].kind = &kinds[i];
-		lists[i].selector = MARK_LABEL;
-	}
-	target_list(r->t, lists, nkinds);
-	for (i = 0; i < nkinds; i++) {
+	if (nlists > 0)
+		target_list(run_target(r), lists, nlists);
+	for (i = 0; i < nlists; i++) {
 		if (lists[i].failed) {
 			/* a kind we cannot see: prune nothing at all */
 			buf_reset(&why);
-			buf_addf(&why, "cannot list %s: %s", kinds[i].resource,
-			    lists[i].err.s);
+			buf_addf(&why, "cannot list %s: %s",
+			    lists[i].kind->resource, lists[i].err.s);
 			log_event(LOG_ERROR, (const char *const[]){ "source",
 			    s->name, NULL }, "nothing pruned: %s", why.s);
 			end_record(s, 0, 0, 0, NULL, 0, why.s);
 			tool_note(&r->st, 1);
-			goto out;
+			goto unverified;
 		}
 	}
-	for (i = 0; i < nkinds; i++) {
+	for (i = 0; i < nlists; i++) {
+		const struct target_kind *k = lists[i].kind;
+
+		kind_key(&kk, k);
 		for (j = 0; j < lists[i].nitems; j++) {
 			const struct target_live *l = &lists[i].items[j];
 			struct doomed *d;
 
-			make_id(&id, l->namespace, kinds[i].kind, l->name);
+			make_id(&id, l->namespace, k->kind, l->name);
 			buf_reset(&mark);
 			flux_gc_mark(sync_set, id.s, &mark);
 			if (l->gc_mark == NULL || strcmp(l->gc_mark, mark.s))
 				continue;	/* another source's, or a copy */
 			if (strmap_get(&s->in_git, id.s) != NULL)
 				continue;	/* in Git: kube-apply's business */
+			strmap_put(&s->kinds, kk.s, (void *)1, NULL);
 			if (l->owned || (l->ignore &&
 			    (strcmp(l->ignore, "true") == 0 ||
 			    strcmp(l->ignore, "sync_only") == 0))) {
 				log_info("keeping '%s': %s", id.s, l->owned ?
 				    "it has an owner" : "fluxcd.io/ignore");
-				note_kind(s, &kinds[i]);
+				keep_object(s, id.s, kk.s);
 				kept++;
 				continue;
 			}
-			note_kind(s, &kinds[i]);
 			doomed = xreallocarray(doomed, ndoomed + 1,
 			    sizeof(*doomed));
 			d = &doomed[ndoomed++];
-			d->kind = &kinds[i];
+			d->kind = k;
 			d->namespace = xstrdup(l->namespace);
 			d->name = xstrdup(l->name);
 			d->id = xstrdup(id.s);
-			d->rank = rank_of_kind(kinds[i].kind);
+			d->kindkey = xstrdup(kk.s);
+			d->rank = rank_of_kind(k->kind);
 		}
 	}
 	if (ndoomed > 0)
@@ -571,10 +749,9 @@ prune(struct run *r, struct source *s)
 	/*
 	 * The first complete pass over a source (no inventory yet: a new
 	 * source, or a cluster taken over from Flux v1) deletes nothing: it
-	 * says what it would delete, records the kinds, and the next pass
+	 * says what it would delete, records the objects, and the next pass
 	 * prunes. An operator sees the plan before anything goes.
 	 */
-	first_pass = !have_inventory;
 	if (first_pass && ndoomed > 0)
 		log_event(LOG_WARN, (const char *const[]){ "source", s->name,
 		    NULL }, "first pass of '%s': %zu objects would be deleted; "
@@ -591,11 +768,13 @@ prune(struct run *r, struct source *s)
 	for (i = 0; i < ndoomed; i = j) {
 		for (j = i; j < ndoomed && doomed[j].rank == doomed[i].rank; j++)
 			;
-		target_delete(r->t, dels + i, j - i);
+		target_delete(run_target(r), dels + i, j - i);
 	}
 	for (i = 0; i < ndoomed; i++) {
 		deleted_record(s, doomed[i].id, dels[i].dry_run,
 		    dels[i].failed ? dels[i].err.s : NULL);
+		if (dels[i].failed || dels[i].dry_run)
+			keep_object(s, doomed[i].id, doomed[i].kindkey);
 		if (dels[i].failed) {
 			log_event(LOG_ERROR, (const char *const[]){ "source",
 			    s->name, "id", doomed[i].id, NULL },
@@ -614,28 +793,54 @@ prune(struct run *r, struct source *s)
 	end_record(s, nfailed == 0, (unsigned long)(ndoomed - nfailed), kept,
 	    failed, nfailed, first_pass && ndoomed > 0 ? "first pass of this "
 	    "source: nothing deleted; the next pass prunes" : NULL);
-	if (!r->o->dry_run && (first_pass || s->kinds.count > before))
+	/* verified: objects not found any more leave the inventory */
+	write = full || objects_changed(s) || s->kinds.count > kinds_before;
+	goto done;
+cannot:
+	log_event(LOG_ERROR, (const char *const[]){ "source", s->name, NULL },
+	    "nothing pruned: %s", err.s);
+	end_record(s, 0, 0, 0, NULL, 0, err.s);
+	tool_note(&r->st, 1);
+unverified:
+	/*
+	 * Nothing was verified: the inventory keeps every object it had, and
+	 * gains what this pass applied. A source without one yet gets none:
+	 * the first inventory comes from a full listing.
+	 */
+	for (i = 0; i < s->objects.cap; i++)
+		if (s->objects.slots[i].key != NULL)
+			keep_object(s, s->objects.slots[i].key,
+			    s->objects.slots[i].value);
+	write = have >= 0 && (objects_changed(s) ||
+	    s->kinds.count > kinds_before);
+done:
+	if (write && !r->o->dry_run)
 		inventory_write(r, s);
-out:
 	for (i = 0; i < ndoomed; i++) {
 		free(doomed[i].namespace);
 		free(doomed[i].name);
 		free(doomed[i].id);
-		buf_release(&dels[i].err);
+		free(doomed[i].kindkey);
+		if (dels != NULL)
+			buf_release(&dels[i].err);
 	}
 	free(doomed);
 	free(dels);
 	free(failed);
-	for (i = 0; i < nkinds; i++) {
+	for (i = 0; i < nlists; i++) {
+		if (own_namespaces)
+			free((char *)lists[i].namespace);
 		target_list_req_release(&lists[i]);
-		target_kind_release(&kinds[i]);
 	}
+	for (i = 0; i < nkinds; i++)
+		target_kind_release(&kinds[i]);
 	free(lists);
 	free(kinds);
 	buf_release(&why);
 	buf_release(&err);
 	buf_release(&id);
 	buf_release(&mark);
+	buf_release(&kk);
 }
 
 int
@@ -647,7 +852,7 @@ main(int argc, char *argv[])
 	struct rec rec;
 	struct buf err = BUF_INIT;
 	size_t i;
-	int ch, n, code = 0;
+	int ch, n;
 
 	tool_init("gc");
 	memset(&o, 0, sizeof(o));
@@ -664,6 +869,7 @@ main(int argc, char *argv[])
 		case OPT_KUBECONFIG: o.t.kubeconfig = optarg; break;
 		case OPT_CONTEXT: o.t.context = optarg; break;
 		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_FULL: o.full = 1; break;
 		case OPT_STATE_DIR: o.state_dir = optarg; break;
 		case OPT_CONCURRENCY:
 			o.t.concurrency = (int)tool_num(optarg, 1, 1024,
@@ -694,11 +900,6 @@ main(int argc, char *argv[])
 	}
 	if (n < 0)
 		tool_stream_broken(&in);
-	if (r.norder > 0) {
-		r.t = target_open(o.target, &o.t, &code, &err);
-		if (r.t == NULL)
-			die(code, "%s", err.s);
-	}
 	for (i = 0; i < r.norder; i++)
 		prune(&r, strmap_get(&r.sources, r.order[i]));
 
