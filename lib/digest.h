@@ -67,6 +67,9 @@ void digest_hmac_sha1(const void *key, size_t keylen, const void *msg,
 enum digest_b64_flags {
 	DIGEST_B64_URL = 1 << 0,
 	DIGEST_B64_NOPAD = 1 << 1,
+	/* decoding: accept non-zero unused bits in the last character, as
+	 * Go's encodings do unless made Strict() (YAML's !!binary) */
+	DIGEST_B64_LAX = 1 << 2,
 };
 
 /* Append the base64 form of the n bytes at p to out. */

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "lib/buf.h"
+#include "lib/digest.h"
 #include "lib/exitcode.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
@@ -1032,75 +1033,21 @@ resolve_plain(struct yml_parser *p, struct scalar *sc, const char *s,
 	}
 }
 
-static int
-b64_value(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 /* base64.StdEncoding.DecodeString: padding required, \r and \n skipped */
 static int
 b64_decode(struct buf *out, const char *s, size_t n)
 {
-	int q[4], nq = 0, pad = 0, v;
+	struct buf clean = BUF_INIT;
 	size_t i;
+	int ret;
 
+	for (i = 0; i < n; i++)
+		if (s[i] != '\r' && s[i] != '\n')
+			buf_addch(&clean, s[i]);
 	buf_reset(out);
-	for (i = 0; i < n; i++) {
-		if (s[i] == '\r' || s[i] == '\n')
-			continue;
-		if (pad) {
-			if (s[i] != '=' || nq != 3 || pad != 1)
-				return -1;
-			pad++;
-			nq = 4;
-			continue;
-		}
-		if (nq == 4) {
-			/* a padded quantum ended the input */
-			return -1;
-		}
-		if (s[i] == '=') {
-			if (nq < 2)
-				return -1;
-			pad = 1;
-			if (nq == 3)
-				nq = 4;
-			else
-				nq = 3;
-			continue;
-		}
-		v = b64_value((unsigned char)s[i]);
-		if (v < 0)
-			return -1;
-		q[nq++] = v;
-		if (nq == 4) {
-			buf_addch(out, (char)(q[0] << 2 | q[1] >> 4));
-			buf_addch(out, (char)((q[1] & 15) << 4 | q[2] >> 2));
-			buf_addch(out, (char)((q[2] & 3) << 6 | q[3]));
-			nq = 0;
-		}
-	}
-	if (pad) {
-		/* "xx==" gives one byte, "xxx=" two */
-		if (nq != 4)
-			return -1;
-		buf_addch(out, (char)(q[0] << 2 | q[1] >> 4));
-		if (pad == 1)
-			buf_addch(out, (char)((q[1] & 15) << 4 | q[2] >> 2));
-		return 0;
-	}
-	return nq == 0 ? 0 : -1;
+	ret = digest_base64_decode(clean.s, clean.len, DIGEST_B64_LAX, out);
+	buf_release(&clean);
+	return ret;
 }
 
 /*

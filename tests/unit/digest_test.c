@@ -257,9 +257,24 @@ test_base64(void)
 	buf_release(&b);
 }
 
+/* "YR==" decodes to "a" with a non-zero unused bit: Go's StdEncoding
+ * (and YAML's !!binary) accept it; the strict default refuses it. */
+static void
+test_lax(void)
+{
+	struct buf out = BUF_INIT;
+
+	ok(digest_base64_decode("YR==", 4, 0, &out) < 0,
+	    "strict decoding refuses non-zero unused bits");
+	ok(digest_base64_decode("YR==", 4, DIGEST_B64_LAX, &out) == 0 &&
+	    out.len == 1 && out.s[0] == 'a', "lax decoding accepts them");
+	buf_release(&out);
+}
+
 int
 main(void)
 {
+	test_lax();
 	test_sha1();
 	test_sha256();
 	test_hmac();
