@@ -7,18 +7,6 @@
 #include "lib/xalloc.h"
 #include "lib/banned.h"
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static char *
 pct_decode(const char *s, size_t n)
 {
@@ -27,8 +15,8 @@ pct_decode(const char *s, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n &&
-		    hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			*o++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		    num_hexval(s[i + 1]) >= 0 && num_hexval(s[i + 2]) >= 0) {
+			*o++ = (char)(num_hexval(s[i + 1]) * 16 + num_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			*o++ = s[i];

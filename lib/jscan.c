@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/buf.h"
+#include "lib/num.h"
 #include "lib/banned.h"
 
 #define MAX_DEPTH 512
@@ -204,18 +205,6 @@ jscan_next(struct jscan_iter *it, const char **v, size_t *vn)
 	return 1;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static unsigned
 hex4(const char *p)
 {
@@ -223,7 +212,7 @@ hex4(const char *p)
 	int i, h;
 
 	for (i = 0; i < 4; i++) {
-		if ((h = hexval(p[i])) < 0)
+		if ((h = num_hexval(p[i])) < 0)
 			return 0xfffd;
 		v = v << 4 | (unsigned)h;
 	}

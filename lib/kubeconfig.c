@@ -16,6 +16,7 @@
 #include "lib/digest.h"
 #include "lib/genrun.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "lib/xalloc.h"
 #include "lib/yml.h"
 #include "lib/banned.h"
@@ -1285,79 +1286,6 @@ kubeconfig_release(struct kubeconfig *k)
 
 /* ---- exec plugins */
 
-/* 1970-01-01 + days for a proleptic Gregorian date (H. Hinnant's). */
-static long long
-days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static int
-digits(const char *s, int n, int *out)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* RFC 3339 as Go's time.RFC3339 reads it (fractions allowed, ignored). */
-static int
-parse_rfc3339(const char *s, time_t *out)
-{
-	static const int mdays[] = {
-		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
-	long long t;
-
-	if (strlen(s) < 20 || digits(s, 4, &y) < 0 || s[4] != '-' ||
-	    digits(s + 5, 2, &mo) < 0 || s[7] != '-' ||
-	    digits(s + 8, 2, &d) < 0 || s[10] != 'T' ||
-	    digits(s + 11, 2, &h) < 0 || s[13] != ':' ||
-	    digits(s + 14, 2, &mi) < 0 || s[16] != ':' ||
-	    digits(s + 17, 2, &sec) < 0)
-		return -1;
-	s += 19;
-	if (*s == '.') {
-		if (s[1] < '0' || s[1] > '9')
-			return -1;
-		for (s++; *s >= '0' && *s <= '9'; s++)
-			;
-	}
-	if (*s == 'Z') {
-		s++;
-	} else if (*s == '+' || *s == '-') {
-		sign = *s == '-' ? -1 : 1;
-		if (digits(s + 1, 2, &oh) < 0 || s[3] != ':' ||
-		    digits(s + 4, 2, &om) < 0 || oh > 23 || om > 59)
-			return -1;
-		s += 6;
-	} else {
-		return -1;
-	}
-	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
-	    y % 400 == 0))) || h > 23 || mi > 59 || sec > 59)
-		return -1;
-	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
-	t -= sign * (oh * 3600 + om * 60);
-	*out = (time_t)t;
-	return 0;
-}
-
 static void
 add_sh_quoted(struct buf *b, const char *s)
 {
@@ -1464,7 +1392,7 @@ take_credential(struct kubeconfig_exec *x, const struct buf *out,
 	const json_t *status, *v;
 	json_error_t jerr;
 	json_t *doc;
-	time_t t = 0;
+	long long t = 0;
 	int ret = -1;
 
 	doc = json_loadb(out->s, out->len, 0, &jerr);
@@ -1508,7 +1436,7 @@ take_credential(struct kubeconfig_exec *x, const struct buf *out,
 		    "both");
 		goto out;
 	}
-	if (exp != NULL && parse_rfc3339(exp, &t) < 0) {
+	if (exp != NULL && num_parse_rfc3339(exp, &t) < 0) {
 		fail(err, "its expirationTimestamp '%.64s' is not an RFC 3339 "
 		    "time", exp);
 		goto out;

@@ -88,3 +88,89 @@ bad:
 	errno = EINVAL;
 	return -1;
 }
+
+int
+num_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* 1970-01-01 + days for a proleptic Gregorian date (H. Hinnant's). */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int i, v = 0;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+num_parse_rfc3339(const char *s, long long *out)
+{
+	static const int mdays[] = {
+		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	long long t;
+
+	if (strlen(s) < 20 || digits(s, 4, &y) < 0 || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) < 0 || s[7] != '-' ||
+	    digits(s + 8, 2, &d) < 0 || (s[10] != 'T' && s[10] != 't') ||
+	    digits(s + 11, 2, &h) < 0 || s[13] != ':' ||
+	    digits(s + 14, 2, &mi) < 0 || s[16] != ':' ||
+	    digits(s + 17, 2, &sec) < 0)
+		goto bad;
+	s += 19;
+	if (*s == '.') {
+		if (s[1] < '0' || s[1] > '9')
+			goto bad;
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			;
+	}
+	if (*s == 'Z' || *s == 'z') {
+		s++;
+	} else if (*s == '+' || *s == '-') {
+		sign = *s == '-' ? -1 : 1;
+		if (digits(s + 1, 2, &oh) < 0 || s[3] != ':' ||
+		    digits(s + 4, 2, &om) < 0 || oh > 23 || om > 59)
+			goto bad;
+		s += 6;
+	} else {
+		goto bad;
+	}
+	if (*s != '\0' || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
+	    y % 400 == 0))) || h > 23 || mi > 59 || sec > 59)
+		goto bad;
+	t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+	*out = t - sign * (oh * 3600 + om * 60);
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}

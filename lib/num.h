@@ -17,4 +17,14 @@ int num_parse_long(const char *s, long min, long max, long *out);
  */
 int num_parse_duration(const char *s, double *out);
 
+/* The value of the hex digit c, or -1. */
+int num_hexval(int c);
+
+/*
+ * An RFC 3339 time ("2024-05-01T12:00:00Z", "...T12:00:00.5+02:00", 'T'
+ * and 'Z' in either case), as Go's time.RFC3339 reads it, into seconds
+ * since the epoch (a fraction is dropped). 0, or -1 with errno EINVAL.
+ */
+int num_parse_rfc3339(const char *s, long long *out);
+
 #endif

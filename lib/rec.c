@@ -8,6 +8,7 @@
 #include "lib/exitcode.h"
 #include "lib/jsonw.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "lib/banned.h"
 
 /* ---- a JSON checker that builds nothing ---- */
@@ -39,18 +40,6 @@ fail(struct checker *c, const char *why)
 }
 
 static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int
 check_string(struct checker *c)
 {
 	const unsigned char *p = c->p + 1;	/* past the quote */
@@ -75,7 +64,7 @@ check_string(struct checker *c)
 				continue;
 			case 'u':
 				for (i = 1; i <= 4; i++)
-					if (p + i >= c->end || hexval(p[i]) < 0)
+					if (p + i >= c->end || num_hexval(p[i]) < 0)
 						return fail(c, "bad \\u escape");
 				p += 5;
 				continue;

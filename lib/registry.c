@@ -440,67 +440,19 @@ registry_bucket_slow(struct registry_bucket *b, double floor)
 		b->rate = floor;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; Hinnant's). */
-static long
-days_from_civil(long y, long m, long d)
-{
-	long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* An RFC 3339 time as seconds since the epoch; -1 if it does not parse. */
-static int
-parse_rfc3339(const char *s, double *out)
-{
-	int y, mo, d, h, mi, sec, n = 0, oh, om;
-	double t;
-	const char *p;
-
-	if (sscanf(s, "%4d-%2d-%2d%*[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi,
-	    &sec, &n) != 6 || n == 0)
-		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		return -1;
-	t = (double)days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 +
-	    sec;
-	p = s + n;
-	if (*p == '.')
-		for (p++; isdigit((unsigned char)*p); p++)
-			;
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if ((*p == '+' || *p == '-') &&
-	    sscanf(p + 1, "%2d:%2d", &oh, &om) == 2) {
-		t -= (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-		p += 6;
-	} else {
-		return -1;
-	}
-	if (*p != '\0')
-		return -1;
-	*out = t;
-	return 0;
-}
-
 double
 registry_token_lifetime(double expires_in, const char *issued_at,
     double wall_now)
 {
-	double issued, left;
+	long long issued;
+	double left;
 
 	if (expires_in <= 0)
 		expires_in = 60;
 	left = expires_in;
-	if (issued_at != NULL && parse_rfc3339(issued_at, &issued) == 0 &&
-	    issued <= wall_now + 60)	/* a little clock skew is fine */
-		left = issued + expires_in - wall_now;
+	if (issued_at != NULL && num_parse_rfc3339(issued_at, &issued) == 0 &&
+	    (double)issued <= wall_now + 60)	/* a little clock skew is fine */
+		left = (double)issued + expires_in - wall_now;
 	if (left > expires_in)
 		left = expires_in;
 	return left > 0 ? left : 0;

@@ -109,6 +109,27 @@ test_num(void)
 }
 
 static void
+test_rfc3339(void)
+{
+	long long t = 0;
+
+	ok(num_parse_rfc3339("1970-01-01T00:00:00Z", &t) == 0 && t == 0,
+	    "the epoch");
+	ok(num_parse_rfc3339("2024-02-29T12:34:56.789+02:00", &t) == 0 &&
+	    t == 1709202896, "a leap day, a fraction, an offset");
+	ok(num_parse_rfc3339("2024-05-01t00:00:00z", &t) == 0 &&
+	    t == 1714521600, "lower-case t and z");
+	ok(num_parse_rfc3339("2023-02-29T00:00:00Z", &t) < 0,
+	    "no leap day in 2023");
+	ok(num_parse_rfc3339("2024-05-01 00:00:00Z", &t) < 0,
+	    "a space is not RFC 3339");
+	ok(num_parse_rfc3339("2024-05-01T00:00:00", &t) < 0,
+	    "a zone is required");
+	ok(num_hexval('f') == 15 && num_hexval('A') == 10 &&
+	    num_hexval('g') == -1, "hex digits");
+}
+
+static void
 test_read_fd(void)
 {
 	struct buf b = BUF_INIT;
@@ -128,6 +149,7 @@ main(void)
 	test_json_str();
 	test_jsonw();
 	test_num();
+	test_rfc3339();
 	test_read_fd();
 	return tap_done();
 }
