@@ -9,6 +9,7 @@
 #include "lib/log.h"
 #include "lib/num.h"
 #include "lib/rec.h"
+#include "lib/xalloc.h"
 #include "lib/banned.h"
 
 void
@@ -100,4 +101,31 @@ tool_stream_broken(const struct rec_reader *in)
 {
 	(void)rec_out_flush();
 	exit(in->exit_code);
+}
+
+void
+tool_add_list(char ***v, size_t *n, const char *arg)
+{
+	const char *p = arg, *comma;
+	size_t len;
+
+	for (;;) {
+		comma = strchr(p, ',');
+		len = comma ? (size_t)(comma - p) : strlen(p);
+		*v = xreallocarray(*v, *n + 1, sizeof(**v));
+		(*v)[(*n)++] = xstrndup(p, len);
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+}
+
+void
+tool_free_list(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
 }

@@ -6,6 +6,7 @@
 #ifndef SLUICE_TOOL_H
 #define SLUICE_TOOL_H
 
+#include <stddef.h>
 #include <stdnoreturn.h>
 
 #include "lib/exitcode.h"
@@ -30,6 +31,14 @@ long tool_num(const char *arg, long min, long max, const char *flag);
 double tool_duration(const char *arg, const char *flag);
 /* --log-format VALUE, or exit 64. */
 void tool_log_format(const char *arg);
+
+/*
+ * A list flag, as Flux v1's string slices are given: repeated, or
+ * comma-separated ("--git-path a,b --git-path c"). Appends each part to
+ * *v (new strings); tool_free_list frees them.
+ */
+void tool_add_list(char ***v, size_t *n, const char *arg);
+void tool_free_list(char **v, size_t n);
 
 void tool_note(struct tool_status *st, int temporary);
 /*

@@ -153,33 +153,6 @@ struct run {
 	int errors;		/* error records written: exit 1 */
 };
 
-static void
-add_list(char ***v, size_t *n, const char *arg)
-{
-	const char *p = arg, *comma;
-	size_t len;
-
-	for (;;) {
-		comma = strchr(p, ',');
-		len = comma ? (size_t)(comma - p) : strlen(p);
-		*v = xreallocarray(*v, *n + 1, sizeof(**v));
-		(*v)[(*n)++] = xstrndup(p, len);
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
-}
-
-static void
-free_list(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* The source name from the URL: its last path part without ".git". */
 static char *
 source_from_url(const char *url)
@@ -716,7 +689,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_URL: o.m.url = optarg; break;
 		case OPT_BRANCH: o.m.branch = optarg; break;
-		case OPT_PATH: add_list(&o.paths, &o.npaths, optarg); break;
+		case OPT_PATH: tool_add_list(&o.paths, &o.npaths, optarg); break;
 		case OPT_SOURCE: o.source = optarg; break;
 		case OPT_STATE_DIR: o.state_dir = optarg; break;
 		case OPT_SYNC_TAG: o.m.sync_tag = optarg; break;
@@ -747,7 +720,7 @@ main(int argc, char *argv[])
 			break;
 		case OPT_VERIFY: o.verify = VERIFY_ALL; break;
 		case OPT_GPG_IMPORT:
-			add_list(&o.gpg_keys, &o.ngpg_keys, optarg);
+			tool_add_list(&o.gpg_keys, &o.ngpg_keys, optarg);
 			break;
 		case OPT_MARK_SYNCED: o.mark_synced = optarg; break;
 		case OPT_USER: o.user = optarg; break;
@@ -805,8 +778,8 @@ main(int argc, char *argv[])
 	buf_release(&r.sync_set);
 	buf_release(&r.safe_url);
 	buf_release(&err);
-	free_list(o.paths, o.npaths);
-	free_list(o.gpg_keys, o.ngpg_keys);
+	tool_free_list(o.paths, o.npaths);
+	tool_free_list(o.gpg_keys, o.ngpg_keys);
 	free(o.password);
 	free(source);
 	free(known_hosts);

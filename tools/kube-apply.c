@@ -883,8 +883,8 @@ main(int argc, char *argv[])
 	struct run r;
 	struct rec rec;
 	struct buf err = BUF_INIT;
-	const char *p, *comma;
-	size_t i;
+	char **allow = NULL;
+	size_t i, nallow = 0;
 	int ch, n, code = 0;
 
 	tool_init("kube-apply");
@@ -905,21 +905,7 @@ main(int argc, char *argv[])
 			    "--concurrency");
 			break;
 		case OPT_ALLOW_NS:
-			for (p = optarg; *p; p = comma + 1) {
-				comma = strchr(p, ',');
-				if (comma == NULL)
-					comma = p + strlen(p) - 1 + 1;
-				if (comma > p) {
-					char *ns = xstrndup(p,
-					    (size_t)(comma - p));
-
-					strmap_put(&o.allow, ns, (void *)1,
-					    NULL);
-					free(ns);
-				}
-				if (*comma == '\0')
-					break;
-			}
+			tool_add_list(&allow, &nallow, optarg);
 			break;
 		case OPT_SYNC_SET: o.sync_set = optarg; break;
 		case OPT_TIMEOUT:
@@ -939,6 +925,10 @@ main(int argc, char *argv[])
 		tool_usage(usage_line);
 	if (o.sync_set == NULL)
 		o.sync_set = "local";
+	for (i = 0; i < nallow; i++)
+		if (*allow[i] != '\0')
+			strmap_put(&o.allow, allow[i], (void *)1, NULL);
+	tool_free_list(allow, nallow);
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;

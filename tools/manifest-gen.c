@@ -100,25 +100,6 @@ struct options {
 	const char *state_dir;
 };
 
-static void
-add_paths(struct options *o, const char *arg)
-{
-	const char *p = arg, *comma;
-	size_t n;
-
-	/* Flux v1's --git-path is a string slice: repeated or a,b,c */
-	for (;;) {
-		comma = strchr(p, ',');
-		n = comma ? (size_t)(comma - p) : strlen(p);
-		o->paths = xreallocarray(o->paths, o->npaths + 1,
-		    sizeof(*o->paths));
-		o->paths[o->npaths++] = xstrndup(p, n);
-		if (comma == NULL)
-			break;
-		p = comma + 1;
-	}
-}
-
 static int
 is_yaml_name(const char *name)
 {
@@ -396,7 +377,6 @@ main(int argc, char *argv[])
 	struct rec_reader in = REC_READER_INIT;
 	struct options o;
 	struct rec r;
-	size_t i;
 	int ch, n;
 
 	tool_init("manifest-gen");
@@ -410,7 +390,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (ch) {
 		case OPT_DIR: o.dir = optarg; break;
-		case OPT_PATH: add_paths(&o, optarg); break;
+		case OPT_PATH: tool_add_list(&o.paths, &o.npaths, optarg); break;
 		case OPT_SOURCE: o.source = optarg; break;
 		case OPT_NAMESPACE:
 			if (*optarg == '\0')
@@ -458,9 +438,7 @@ main(int argc, char *argv[])
 		if (n < 0)
 			tool_stream_broken(&in);
 	}
-	for (i = 0; i < o.npaths; i++)
-		free(o.paths[i]);
-	free(o.paths);
+	tool_free_list(o.paths, o.npaths);
 	rec_reader_release(&in);
 	git_libgit2_shutdown();
 	return tool_finish(&st);
