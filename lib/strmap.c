@@ -114,3 +114,37 @@ strmap_release(struct strmap *m, void (*free_value)(void *))
 	m->slots = NULL;
 	m->cap = m->count = 0;
 }
+
+void *
+ordmap_get(struct ordmap *m, const char *key, size_t size, int *added)
+{
+	void *item = strmap_get(&m->map, key);
+
+	*added = item == NULL;
+	if (item != NULL)
+		return item;
+	item = xcalloc(1, size);
+	strmap_put(&m->map, key, item, NULL);
+	m->keys = xreallocarray(m->keys, m->n + 1, sizeof(*m->keys));
+	m->keys[m->n++] = xstrdup(key);
+	return item;
+}
+
+void *
+ordmap_at(const struct ordmap *m, size_t i)
+{
+	return i < m->n ? strmap_get(&m->map, m->keys[i]) : NULL;
+}
+
+void
+ordmap_release(struct ordmap *m, void (*free_item)(void *))
+{
+	size_t i;
+
+	strmap_release(&m->map, free_item ? free_item : free);
+	for (i = 0; i < m->n; i++)
+		free(m->keys[i]);
+	free(m->keys);
+	m->keys = NULL;
+	m->n = 0;
+}

@@ -35,4 +35,26 @@ int strmap_putn(struct strmap *m, const char *key, size_t n, void *value,
 /* Free the keys, and each value with free_value unless it is NULL. */
 void strmap_release(struct strmap *m, void (*free_value)(void *));
 
+/*
+ * A strmap that also keeps its keys in the order they first came, for
+ * tools whose output follows their input's order (one record per source,
+ * in the order the sources appeared). Items are the map's values.
+ */
+struct ordmap {
+	struct strmap map;
+	char **keys;		/* copies, in first-come order */
+	size_t n;
+};
+#define ORDMAP_INIT { STRMAP_INIT, NULL, 0 }
+
+/*
+ * The item under key; made (size bytes, zeroed, owned by the map) when
+ * there is none, with *added set to 1 (else 0).
+ */
+void *ordmap_get(struct ordmap *m, const char *key, size_t size, int *added);
+/* The i-th item in first-come order. */
+void *ordmap_at(const struct ordmap *m, size_t i);
+/* Free each item with free_item (NULL: free), and the map. */
+void ordmap_release(struct ordmap *m, void (*free_item)(void *));
+
 #endif

@@ -5,6 +5,7 @@
 
 #include "lib/exitcode.h"
 #include "lib/target_impl.h"
+#include "lib/tool.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
 
@@ -167,4 +168,31 @@ target_list_req_release(struct target_list_req *r)
 	r->items = NULL;
 	r->nitems = 0;
 	buf_release(&r->err);
+}
+
+int
+target_flag(int ch, const char *arg, const char **spec, struct target_opts *o)
+{
+	switch (ch) {
+	case TARGET_OPT_TARGET:
+		*spec = arg;
+		return 1;
+	case TARGET_OPT_KUBECONFIG:
+		o->kubeconfig = arg;
+		return 1;
+	case TARGET_OPT_CONTEXT:
+		o->context = arg;
+		return 1;
+	case TARGET_OPT_CONCURRENCY:
+		o->concurrency = (int)tool_num(arg, 1, 1024, "--concurrency");
+		return 1;
+	case TARGET_OPT_TIMEOUT:
+		o->timeout = tool_duration(arg, "--timeout");
+		return 1;
+	case TARGET_OPT_ESTABLISH:
+		o->establish_timeout = tool_duration(arg, "--establish-timeout");
+		return 1;
+	default:
+		return 0;
+	}
 }

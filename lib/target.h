@@ -36,6 +36,37 @@ struct target_opts {
 
 struct target;
 
+/*
+ * The flags of every tool that takes a target (kube-apply, gc), for its
+ * getopt_long table and switch:
+ *
+ *	static const struct option long_options[] = {
+ *		TARGET_LONG_OPTIONS,
+ *		...
+ *	};
+ *	...
+ *	default:
+ *		if (!target_flag(ch, optarg, &spec, &opts))
+ *			tool_usage(usage_line);
+ */
+enum {
+	TARGET_OPT_TARGET = 1024, TARGET_OPT_KUBECONFIG, TARGET_OPT_CONTEXT,
+	TARGET_OPT_CONCURRENCY, TARGET_OPT_TIMEOUT, TARGET_OPT_ESTABLISH
+};
+#define TARGET_LONG_OPTIONS \
+	{ "target", required_argument, NULL, TARGET_OPT_TARGET }, \
+	{ "kubeconfig", required_argument, NULL, TARGET_OPT_KUBECONFIG }, \
+	{ "context", required_argument, NULL, TARGET_OPT_CONTEXT }, \
+	{ "concurrency", required_argument, NULL, TARGET_OPT_CONCURRENCY }, \
+	{ "timeout", required_argument, NULL, TARGET_OPT_TIMEOUT }, \
+	{ "establish-timeout", required_argument, NULL, TARGET_OPT_ESTABLISH }
+/*
+ * Take flag ch (with arg) into *spec ("kube" or "dir:PATH") and *o: 1 if
+ * it was one of TARGET_LONG_OPTIONS, 0 if not. A bad value exits 64.
+ */
+int target_flag(int ch, const char *arg, const char **spec,
+    struct target_opts *o);
+
 /* A kind as the target serves it. */
 struct target_kind {
 	char *group;		/* "" for the core group */

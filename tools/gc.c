@@ -88,20 +88,16 @@ static const char help_text[] =
     "  --log-format FORMAT      auto, text or json\n";
 
 enum {
-	OPT_TARGET = 256, OPT_KUBECONFIG, OPT_CONTEXT, OPT_DRY_RUN,
-	OPT_STATE_DIR, OPT_CONCURRENCY, OPT_TIMEOUT, OPT_SYNC_SET,
+	OPT_DRY_RUN = 256,
+	OPT_STATE_DIR, OPT_SYNC_SET,
 	OPT_LOG_FORMAT, OPT_VERSION, OPT_FULL
 };
 
 static const struct option long_options[] = {
-	{ "target", required_argument, NULL, OPT_TARGET },
+	TARGET_LONG_OPTIONS,
 	{ "full", no_argument, NULL, OPT_FULL },
-	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-	{ "context", required_argument, NULL, OPT_CONTEXT },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "sync-set", required_argument, NULL, OPT_SYNC_SET },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
@@ -136,24 +132,17 @@ struct run {
 	const struct options *o;
 	struct target *t;
 	struct tool_status st;
-	struct strmap sources;
-	char **order;
-	size_t norder;
+	struct ordmap sources;	/* name -> struct source */
 };
 
 static struct source *
 source_get(struct run *r, const char *name)
 {
-	struct source *s = strmap_get(&r->sources, name);
+	int added;
+	struct source *s = ordmap_get(&r->sources, name, sizeof(*s), &added);
 
-	if (s == NULL) {
-		s = xcalloc(1, sizeof(*s));
+	if (added)
 		s->name = xstrdup(name);
-		strmap_put(&r->sources, name, s, NULL);
-		r->order = xreallocarray(r->order, r->norder + 1,
-		    sizeof(*r->order));
-		r->order[r->norder++] = s->name;
-	}
 	return s;
 }
 
@@ -857,32 +846,22 @@ main(int argc, char *argv[])
 	tool_init("gc");
 	memset(&o, 0, sizeof(o));
 	o.target = "kube";
-	o.t.concurrency = 16;
-	o.t.timeout = 30;
 	o.sync_set = "local";
 	o.state_dir = getenv("SLUICE_STATE_DIR");
 	if (o.state_dir == NULL || *o.state_dir == '\0')
 		o.state_dir = "/var/lib/sluice";
 	while ((ch = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (ch) {
-		case OPT_TARGET: o.target = optarg; break;
-		case OPT_KUBECONFIG: o.t.kubeconfig = optarg; break;
-		case OPT_CONTEXT: o.t.context = optarg; break;
 		case OPT_DRY_RUN: o.dry_run = 1; break;
 		case OPT_FULL: o.full = 1; break;
 		case OPT_STATE_DIR: o.state_dir = optarg; break;
-		case OPT_CONCURRENCY:
-			o.t.concurrency = (int)tool_num(optarg, 1, 1024,
-			    "--concurrency");
-			break;
-		case OPT_TIMEOUT:
-			o.t.timeout = tool_duration(optarg, "--timeout");
-			break;
 		case OPT_SYNC_SET: o.sync_set = optarg; break;
 		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
 		case 'h': tool_help(help_text);
 		case OPT_VERSION: tool_help("gc " SLUICE_VERSION "\n");
-		default: tool_usage(usage_line);
+		default:
+			if (!target_flag(ch, optarg, &o.target, &o.t))
+				tool_usage(usage_line);
 		}
 	}
 	if (optind != argc)
@@ -900,12 +879,11 @@ main(int argc, char *argv[])
 	}
 	if (n < 0)
 		tool_stream_broken(&in);
-	for (i = 0; i < r.norder; i++)
-		prune(&r, strmap_get(&r.sources, r.order[i]));
+	for (i = 0; i < r.sources.n; i++)
+		prune(&r, ordmap_at(&r.sources, i));
 
 	target_close(r.t);
-	strmap_release(&r.sources, source_free);
-	free(r.order);
+	ordmap_release(&r.sources, source_free);
 	rec_reader_release(&in);
 	buf_release(&err);
 	return tool_finish(&r.st);

@@ -76,23 +76,18 @@ static const char help_text[] =
     "  --log-format FORMAT          auto, text or json\n";
 
 enum {
-	OPT_TARGET = 256, OPT_KUBECONFIG, OPT_CONTEXT, OPT_DRY_RUN, OPT_FULL,
-	OPT_CONCURRENCY, OPT_ALLOW_NS, OPT_SYNC_SET, OPT_TIMEOUT,
-	OPT_ESTABLISH, OPT_LOG_FORMAT, OPT_VERSION
+	OPT_DRY_RUN = 256, OPT_FULL,
+	OPT_ALLOW_NS, OPT_SYNC_SET,
+	OPT_LOG_FORMAT, OPT_VERSION
 };
 
 static const struct option long_options[] = {
-	{ "target", required_argument, NULL, OPT_TARGET },
-	{ "kubeconfig", required_argument, NULL, OPT_KUBECONFIG },
-	{ "context", required_argument, NULL, OPT_CONTEXT },
+	TARGET_LONG_OPTIONS,
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "full", no_argument, NULL, OPT_FULL },
-	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY },
 	{ "k8s-allow-namespace", required_argument, NULL, OPT_ALLOW_NS },
 	{ "k8s-namespace-whitelist", required_argument, NULL, OPT_ALLOW_NS },
 	{ "sync-set", required_argument, NULL, OPT_SYNC_SET },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "establish-timeout", required_argument, NULL, OPT_ESTABLISH },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -146,24 +141,17 @@ struct run {
 	struct strmap crds;	/* "group/Kind" -> the CRD's struct obj, for
 				 * the source being applied */
 	struct strmap dry_namespaces;	/* created by this dry run */
-	struct strmap sources;	/* name -> struct source */
-	char **order;		/* source names in the order first seen */
-	size_t norder;
+	struct ordmap sources;	/* name -> struct source */
 };
 
 static struct source *
 source_get(struct run *r, const char *name)
 {
-	struct source *s = strmap_get(&r->sources, name);
+	int added;
+	struct source *s = ordmap_get(&r->sources, name, sizeof(*s), &added);
 
-	if (s == NULL) {
-		s = xcalloc(1, sizeof(*s));
+	if (added)
 		s->name = xstrdup(name);
-		strmap_put(&r->sources, name, s, NULL);
-		r->order = xreallocarray(r->order, r->norder + 1,
-		    sizeof(*r->order));
-		r->order[r->norder++] = s->name;
-	}
 	return s;
 }
 
@@ -199,7 +187,7 @@ take_end(struct run *r, const struct rec *rec)
 	const char *name = json_string_value(json_object_get(j, "source"));
 	struct source *s;
 
-	if (name != NULL && (s = strmap_get(&r->sources, name)) != NULL)
+	if (name != NULL && (s = strmap_get(&r->sources.map, name)) != NULL)
 		s->complete = 1;
 	json_decref(j);
 }
@@ -890,35 +878,20 @@ main(int argc, char *argv[])
 	tool_init("kube-apply");
 	memset(&o, 0, sizeof(o));
 	o.target = "kube";
-	o.t.concurrency = 16;
-	o.t.timeout = 30;
-	o.t.establish_timeout = 60;
 	while ((ch = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (ch) {
-		case OPT_TARGET: o.target = optarg; break;
-		case OPT_KUBECONFIG: o.t.kubeconfig = optarg; break;
-		case OPT_CONTEXT: o.t.context = optarg; break;
 		case OPT_DRY_RUN: o.dry_run = 1; break;
 		case OPT_FULL: o.full = 1; break;
-		case OPT_CONCURRENCY:
-			o.t.concurrency = (int)tool_num(optarg, 1, 1024,
-			    "--concurrency");
-			break;
 		case OPT_ALLOW_NS:
 			tool_add_list(&allow, &nallow, optarg);
 			break;
 		case OPT_SYNC_SET: o.sync_set = optarg; break;
-		case OPT_TIMEOUT:
-			o.t.timeout = tool_duration(optarg, "--timeout");
-			break;
-		case OPT_ESTABLISH:
-			o.t.establish_timeout = tool_duration(optarg,
-			    "--establish-timeout");
-			break;
 		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
 		case 'h': tool_help(help_text);
 		case OPT_VERSION: tool_help("kube-apply " SLUICE_VERSION "\n");
-		default: tool_usage(usage_line);
+		default:
+			if (!target_flag(ch, optarg, &o.target, &o.t))
+				tool_usage(usage_line);
 		}
 	}
 	if (optind != argc)
@@ -950,15 +923,14 @@ main(int argc, char *argv[])
 	}
 	if (n < 0)
 		tool_stream_broken(&in);
-	for (i = 0; i < r.norder; i++)
-		apply_source(&r, strmap_get(&r.sources, r.order[i]));
+	for (i = 0; i < r.sources.n; i++)
+		apply_source(&r, ordmap_at(&r.sources, i));
 
 	target_close(r.t);
 	strmap_release(&r.crds, NULL);
 	strmap_release(&r.dry_namespaces, NULL);
-	strmap_release(&r.sources, source_free);
+	ordmap_release(&r.sources, source_free);
 	strmap_release(&o.allow, NULL);
-	free(r.order);
 	rec_reader_release(&in);
 	buf_release(&err);
 	return tool_finish(&r.st);

@@ -92,6 +92,24 @@ test_strmap(void)
 }
 
 static void
+test_ordmap(void)
+{
+	struct ordmap m = ORDMAP_INIT;
+	int added, *a, *b, *again;
+
+	a = ordmap_get(&m, "zeta", sizeof(int), &added);
+	ok(added && *a == 0, "a new item is added, zeroed");
+	*a = 1;
+	b = ordmap_get(&m, "alpha", sizeof(int), &added);
+	*b = 2;
+	again = ordmap_get(&m, "zeta", sizeof(int), &added);
+	ok(!added && again == a, "the same key gives the same item");
+	ok(m.n == 2 && ordmap_at(&m, 0) == a && ordmap_at(&m, 1) == b &&
+	    ordmap_at(&m, 2) == NULL, "items come back in first-come order");
+	ordmap_release(&m, NULL);
+}
+
+static void
 test_kinds(void)
 {
 	struct kinds k = KINDS_INIT;
@@ -144,6 +162,7 @@ main(void)
 	test_check();
 	test_deep();
 	test_strmap();
+	test_ordmap();
 	test_kinds();
 	test_clean_path();
 	return tap_done();
