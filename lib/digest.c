@@ -109,33 +109,45 @@ digest_sha1_init(struct digest_sha1 *c)
 	c->nblock = 0;
 }
 
-void
-digest_sha1_update(struct digest_sha1 *c, const void *data, size_t n)
+/*
+ * Both hashes take 64-byte blocks: feed n bytes through block/nblock,
+ * compressing each full block into h.
+ */
+static void
+absorb(uint32_t *h, unsigned char *block, size_t *nblock, uint64_t *len,
+    const void *data, size_t n,
+    void (*compress)(uint32_t *, const unsigned char *))
 {
 	const unsigned char *p = data;
 	size_t take;
 
-	c->len += n;
-	if (c->nblock) {
-		take = DIGEST_BLOCK_LEN - c->nblock;
+	*len += n;
+	if (*nblock) {
+		take = DIGEST_BLOCK_LEN - *nblock;
 		if (take > n)
 			take = n;
-		memcpy(c->block + c->nblock, p, take);
-		c->nblock += take;
+		memcpy(block + *nblock, p, take);
+		*nblock += take;
 		p += take;
 		n -= take;
-		if (c->nblock < DIGEST_BLOCK_LEN)
+		if (*nblock < DIGEST_BLOCK_LEN)
 			return;
-		sha1_block(c->h, c->block);
-		c->nblock = 0;
+		compress(h, block);
+		*nblock = 0;
 	}
 	for (; n >= DIGEST_BLOCK_LEN; p += DIGEST_BLOCK_LEN,
 	    n -= DIGEST_BLOCK_LEN)
-		sha1_block(c->h, p);
+		compress(h, p);
 	if (n) {
-		memcpy(c->block, p, n);
-		c->nblock = n;
+		memcpy(block, p, n);
+		*nblock = n;
 	}
+}
+
+void
+digest_sha1_update(struct digest_sha1 *c, const void *data, size_t n)
+{
+	absorb(c->h, c->block, &c->nblock, &c->len, data, n, sha1_block);
 }
 
 void
@@ -227,30 +239,7 @@ digest_sha256_init(struct digest_sha256 *c)
 void
 digest_sha256_update(struct digest_sha256 *c, const void *data, size_t n)
 {
-	const unsigned char *p = data;
-	size_t take;
-
-	c->len += n;
-	if (c->nblock) {
-		take = DIGEST_BLOCK_LEN - c->nblock;
-		if (take > n)
-			take = n;
-		memcpy(c->block + c->nblock, p, take);
-		c->nblock += take;
-		p += take;
-		n -= take;
-		if (c->nblock < DIGEST_BLOCK_LEN)
-			return;
-		sha256_block(c->h, c->block);
-		c->nblock = 0;
-	}
-	for (; n >= DIGEST_BLOCK_LEN; p += DIGEST_BLOCK_LEN,
-	    n -= DIGEST_BLOCK_LEN)
-		sha256_block(c->h, p);
-	if (n) {
-		memcpy(c->block, p, n);
-		c->nblock = n;
-	}
+	absorb(c->h, c->block, &c->nblock, &c->len, data, n, sha256_block);
 }
 
 void
