@@ -67,7 +67,7 @@ asan:
 	    check
 
 lint:
-	shellcheck -s sh $(SHELL_FILES)
+	shellcheck -x -s sh $(SHELL_FILES)
 	shellcheck -s bash tests/helpers.bash $(wildcard tests/servers/*.bash)
 
 bench: all $(BENCH)

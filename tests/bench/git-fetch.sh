@@ -22,6 +22,9 @@
 # git daemon is installed; 0: file:// only).
 set -eu
 
+# shellcheck source=tests/bench/common.sh
+. "${0%/*}/common.sh"
+
 build=${SLUICE_BUILD:?SLUICE_BUILD must name the build tree}
 bin=$build/tests/bench
 gf=${GIT_FETCH:-$build/bin/git-fetch}
@@ -55,29 +58,8 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# git with no user or system config: hooks, signing or fsync settings of
-# the machine must not change what is measured. No automatic gc or
-# maintenance after a fetch either: git-fetch does none.
-GIT_CONFIG_NOSYSTEM=1
-GIT_CONFIG_GLOBAL=/dev/null
-export GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL
-git_q () {
-	git -c user.name=bench -c user.email=bench@example.invalid \
-	    -c commit.gpgsign=false -c core.fsync=none -c gc.auto=0 "$@"
-}
 
-# field KEY FILE: the value of KEY in a line of KEY=VALUE words
-field () {
-	awk -v k="$1" '{
-		for (i = 1; i <= NF; i++)
-			if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
-	}' "$2"
-}
 
-# calc EXPR: floating point arithmetic
-calc () {
-	awk "BEGIN { print ($1) }"
-}
 
 fail () {
 	printf 'bench: FAILED: %s\n' "$1" >&2
@@ -301,9 +283,6 @@ while [ "$i" -lt "$runs" ]; do
 	record help
 done
 
-verdict () {	# verdict TRUE-OR-FALSE (1 or 0)
-	if [ "$1" -eq 1 ]; then printf 'met'; else printf 'MISSED'; fi
-}
 # row LABEL NAME MAX-WALL MAX-RATIO: one line of the table; MAX-WALL 0
 # means no goal for the wall time
 row () {

@@ -18,6 +18,9 @@
 # the two under the same conditions.
 set -eu
 
+# shellcheck source=tests/bench/common.sh
+. "${0%/*}/common.sh"
+
 build=${SLUICE_BUILD:?SLUICE_BUILD must name the build tree}
 bin=$build/tests/bench
 gen=${MANIFEST_GEN:-$build/bin/manifest-gen}
@@ -41,28 +44,8 @@ trap 'rm -rf "$dir"' EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-# git with no user or system config: hooks, signing or fsync settings of
-# the machine must not change what is measured
-GIT_CONFIG_NOSYSTEM=1
-GIT_CONFIG_GLOBAL=/dev/null
-export GIT_CONFIG_NOSYSTEM GIT_CONFIG_GLOBAL
-git_q () {
-	git -c user.name=bench -c user.email=bench@example.invalid \
-	    -c commit.gpgsign=false -c core.fsync=none -c gc.auto=0 "$@"
-}
 
-# field KEY FILE: the value of KEY in a line of KEY=VALUE words
-field () {
-	awk -v k="$1" '{
-		for (i = 1; i <= NF; i++)
-			if (index($i, k "=") == 1) { print substr($i, length(k) + 2); exit }
-	}' "$2"
-}
 
-# calc EXPR: floating point arithmetic
-calc () {
-	awk "BEGIN { print ($1) }"
-}
 
 # show_errors OUT: the first error records manifest-gen wrote, if any
 show_errors () {
@@ -191,9 +174,6 @@ done
 read -r wall cpu rss <"$dir/git.$last"
 mbps=$(calc "$(field bytes "$dir/gen.$last") / 1048576 / $wall")
 ratio=$(calc "100 * $mbps / $(field MBps "$dir/yaml.$last")")
-verdict () {	# verdict TRUE-OR-FALSE (1 or 0)
-	if [ "$1" -eq 1 ]; then printf 'met'; else printf 'MISSED'; fi
-}
 printf '\ngoals (%s objects):\n' "$last"
 if [ -n "$prev" ]; then
 	read -r pwall _ <"$dir/git.$prev"
