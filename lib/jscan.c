@@ -348,3 +348,14 @@ jscan_next_member(struct jscan_iter *it, const char **k, size_t *kn,
 	it->p = q;
 	return 1;
 }
+
+char *
+jscan_get_str(const char *s, size_t n, const char *const *path)
+{
+	const char *v;
+	size_t vn;
+
+	if (jscan_get(s, n, path, &v, &vn) != 1)
+		return NULL;
+	return jscan_str(v, vn);
+}

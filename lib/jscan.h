@@ -57,6 +57,9 @@ int jscan_key_is(const char *k, size_t kn, const char *key);
 /* A string value decoded (a new string: free it), or NULL if the span
  * is not a string. */
 char *jscan_str(const char *v, size_t vn);
+/* The string at path in [s, s+n), decoded (free it), or NULL if it is
+ * missing or not a string. */
+char *jscan_get_str(const char *s, size_t n, const char *const *path);
 /* 1 if the span is the literal true. */
 int jscan_true(const char *v, size_t vn);
 /* 1 if the span is a non-empty array. */

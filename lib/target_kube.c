@@ -390,18 +390,6 @@ collection_path(struct buf *p, const struct target_kind *k, const char *ns)
 	buf_addf(p, "/%s", k->resource);
 }
 
-/* A string at path in the span [v, v+vn), or NULL. */
-static char *
-span_str(const char *v, size_t vn, const char *const *path)
-{
-	const char *x;
-	size_t xn;
-
-	if (jscan_get(v, vn, path, &x, &xn) != 1)
-		return NULL;
-	return jscan_str(x, xn);
-}
-
 /*
  * One item's metadata in a single pass over its members: most of it is
  * managedFields, which is skipped once rather than once per lookup.
@@ -433,15 +421,15 @@ read_meta(struct target_live *l, const char *m, size_t mn)
 	if (rc < 0)
 		return -1;
 	if (labels != NULL)
-		l->gc_mark = span_str(labels, ln, (const char *[]){
+		l->gc_mark = jscan_get_str(labels, ln, (const char *[]){
 		    "fluxcd.io/sync-gc-mark", NULL });
 	if (ann != NULL) {
-		l->checksum = span_str(ann, an, (const char *[]){
+		l->checksum = jscan_get_str(ann, an, (const char *[]){
 		    "fluxcd.io/sync-checksum", NULL });
-		l->ignore = span_str(ann, an, (const char *[]){
+		l->ignore = jscan_get_str(ann, an, (const char *[]){
 		    "fluxcd.io/ignore", NULL });
 		if (l->ignore == NULL)
-			l->ignore = span_str(ann, an, (const char *[]){
+			l->ignore = jscan_get_str(ann, an, (const char *[]){
 			    "flux.weave.works/ignore", NULL });
 	}
 	return 0;
@@ -461,7 +449,7 @@ read_items(struct target_list_req *r, const char *doc, size_t len,
 	size_t in, itn, mn;
 	int rc;
 
-	*cont = span_str(doc, len, (const char *[]){ "metadata", "continue",
+	*cont = jscan_get_str(doc, len, (const char *[]){ "metadata", "continue",
 	    NULL });
 	rc = jscan_get(doc, len, (const char *[]){ "items", NULL }, &items,
 	    &in);

@@ -184,17 +184,16 @@ take_applied(struct run *r, const struct rec *rec)
 	char *name, *id, *av, *kind, *commit;
 	struct source *s;
 	struct buf key = BUF_INIT;
-	const char *v;
-	size_t vn;
 
-#define FIELD(f) (jscan_get(rec->line, rec->len, (const char *[]){ f, \
-	NULL }, &v, &vn) == 1 ? jscan_str(v, vn) : NULL)
-	name = FIELD("source");
-	id = FIELD("id");
-	av = FIELD("apiVersion");
-	kind = FIELD("kind");
-	commit = FIELD("commit");
-#undef FIELD
+	name = jscan_get_str(rec->line, rec->len, (const char *[]){ "source",
+	    NULL });
+	id = jscan_get_str(rec->line, rec->len, (const char *[]){ "id", NULL });
+	av = jscan_get_str(rec->line, rec->len, (const char *[]){ "apiVersion",
+	    NULL });
+	kind = jscan_get_str(rec->line, rec->len, (const char *[]){ "kind",
+	    NULL });
+	commit = jscan_get_str(rec->line, rec->len, (const char *[]){ "commit",
+	    NULL });
 	if (name != NULL) {
 		s = source_get(r, name);
 		if (av != NULL && kind != NULL) {

@@ -192,30 +192,6 @@ take_end(struct run *r, const struct rec *rec)
 	json_decref(j);
 }
 
-/* A string at path within the span [v, v+vn), or NULL. */
-static char *
-span_member_str(const char *v, size_t vn, const char *const *path)
-{
-	const char *x;
-	size_t xn;
-
-	if (jscan_get(v, vn, path, &x, &xn) != 1)
-		return NULL;
-	return jscan_str(x, xn);
-}
-
-/* A string member of the record line at path, or NULL. */
-static char *
-member_str(const struct rec *rec, const char *const *path)
-{
-	const char *v;
-	size_t vn;
-
-	if (jscan_get(rec->line, rec->len, path, &v, &vn) != 1)
-		return NULL;
-	return jscan_str(v, vn);
-}
-
 /*
  * An object record: 0, or -1 if it is not one (a data error, 65). Read
  * with jscan, not parsed whole: a no-change pass over 10,000 objects
@@ -224,8 +200,8 @@ member_str(const struct rec *rec, const char *const *path)
 static int
 take_object(struct run *r, const struct rec *rec)
 {
-	char *name = member_str(rec, (const char *[]){ "source", NULL });
-	char *id = member_str(rec, (const char *[]){ "id", NULL });
+	char *name = jscan_get_str(rec->line, rec->len, (const char *[]){ "source", NULL });
+	char *id = jscan_get_str(rec->line, rec->len, (const char *[]){ "id", NULL });
 	const char *v, *m, *x;
 	size_t vn, mn, xn;
 	struct source *s;
@@ -241,7 +217,7 @@ take_object(struct run *r, const struct rec *rec)
 	}
 	s = source_get(r, name);
 	if (s->commit == NULL)
-		s->commit = member_str(rec, (const char *[]){ "commit", NULL });
+		s->commit = jscan_get_str(rec->line, rec->len, (const char *[]){ "commit", NULL });
 	if (s->n == s->alloc) {
 		s->alloc = s->alloc ? s->alloc * 2 : 64;
 		s->objs = xreallocarray(s->objs, s->alloc, sizeof(*s->objs));
@@ -254,16 +230,16 @@ take_object(struct run *r, const struct rec *rec)
 	ob->obj_off = (size_t)(v - rec->line);
 	ob->obj_len = vn;
 	ob->id = id;
-	ob->file = member_str(rec, (const char *[]){ "file", NULL });
+	ob->file = jscan_get_str(rec->line, rec->len, (const char *[]){ "file", NULL });
 	/* within the object's span: finding its end once is enough */
-	ob->api_version = span_member_str(v, vn, (const char *[]){
+	ob->api_version = jscan_get_str(v, vn, (const char *[]){
 	    "apiVersion", NULL });
-	ob->kind = span_member_str(v, vn, (const char *[]){ "kind", NULL });
+	ob->kind = jscan_get_str(v, vn, (const char *[]){ "kind", NULL });
 	if (jscan_get(v, vn, (const char *[]){ "metadata", NULL }, &m,
 	    &mn) == 1) {
-		ob->name = span_member_str(m, mn, (const char *[]){ "name",
+		ob->name = jscan_get_str(m, mn, (const char *[]){ "name",
 		    NULL });
-		ob->ns = span_member_str(m, mn, (const char *[]){ "namespace",
+		ob->ns = jscan_get_str(m, mn, (const char *[]){ "namespace",
 		    NULL });
 	}
 	ob->ignored = jscan_get(rec->line, rec->len, (const char *[]){

@@ -66,5 +66,11 @@ main(void)
 	ok(jscan_get("{\"a\":[1,2", 9, (const char *[]){ "b", NULL }, &v,
 	    &vn) < 0, "a truncated array is an error");
 	ok(jscan_str("12", 2) == NULL, "a number is not a string");
+	s = jscan_get_str(doc, strlen(doc), (const char *[]){ "object",
+	    "metadata", "name", NULL });
+	is_str(s, "web", "jscan_get_str");
+	free(s);
+	ok(jscan_get_str(doc, strlen(doc), (const char *[]){ "n", NULL }) ==
+	    NULL, "jscan_get_str of a number is NULL");
 	return tap_done();
 }
