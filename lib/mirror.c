@@ -469,6 +469,28 @@ out:
 	return ret;
 }
 
+/* What every open does first: the URL parsed, the mirror locked. */
+static int
+begin(struct mirror *m, const char *dir, const struct mirror_opts *o,
+    struct buf *err)
+{
+	memset(m, 0, sizeof(*m));
+	m->lock_fd = -1;
+	m->o = o;
+	m->dir = xstrdup(dir);
+	if (giturl_parse(o->url, &m->url, err) < 0)
+		return EXIT_CONFIG;
+	return lock_mirror(m, err);
+}
+
+/* Open the bare repository in dir as m->repo, never searching upwards. */
+static int
+open_bare(struct mirror *m, const char *dir)
+{
+	return git_repository_open_ext(&m->repo, dir,
+	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL);
+}
+
 int
 mirror_open(struct mirror *m, const char *dir, const struct mirror_opts *o,
     struct buf *err)
@@ -477,13 +499,7 @@ mirror_open(struct mirror *m, const char *dir, const struct mirror_opts *o,
 	struct stat st;
 	int ret;
 
-	memset(m, 0, sizeof(*m));
-	m->lock_fd = -1;
-	m->o = o;
-	m->dir = xstrdup(dir);
-	if (giturl_parse(o->url, &m->url, err) < 0)
-		return EXIT_CONFIG;
-	if ((ret = lock_mirror(m, err)) != 0)
+	if ((ret = begin(m, dir, o, err)) != 0)
 		return ret;
 	/* a first clone that never finished */
 	buf_addf(&tmp, "%s.new", dir);
@@ -496,9 +512,7 @@ mirror_open(struct mirror *m, const char *dir, const struct mirror_opts *o,
 	if (lstat(dir, &st) < 0)
 		return create_new(m, err);
 	clear_locks(dir, "");
-	if (git_repository_open_ext(&m->repo, dir,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
-	    NULL) < 0 || !looks_whole(m)) {
+	if (open_bare(m, dir) < 0 || !looks_whole(m)) {
 		const git_error *e = git_error_last();
 
 		log_warn("the mirror '%s' is damaged (%s): cloning it anew",
@@ -522,18 +536,10 @@ mirror_open_existing(struct mirror *m, const char *dir,
 {
 	int ret;
 
-	memset(m, 0, sizeof(*m));
-	m->lock_fd = -1;
-	m->o = o;
-	m->dir = xstrdup(dir);
-	if (giturl_parse(o->url, &m->url, err) < 0)
-		return EXIT_CONFIG;
-	if ((ret = lock_mirror(m, err)) != 0)
+	if ((ret = begin(m, dir, o, err)) != 0)
 		return ret;
 	clear_locks(dir, "");
-	if (git_repository_open_ext(&m->repo, dir,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
-	    NULL) < 0) {
+	if (open_bare(m, dir) < 0) {
 		buf_addf(err, "there is no mirror in '%s' (run git-fetch "
 		    "first)", dir);
 		return EXIT_CONFIG;
@@ -616,9 +622,7 @@ settle_new(struct mirror *m, struct buf *err)
 		buf_addf(err, "cannot rename '%s' to '%s': %s", tmp.s, m->dir,
 		    strerror(errno));
 		ret = EXIT_IOERR;
-	} else if (git_repository_open_ext(&m->repo, m->dir,
-	    GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE,
-	    NULL) < 0) {
+	} else if (open_bare(m, m->dir) < 0) {
 		buf_addf(err, "cannot open '%s' after cloning it", m->dir);
 		ret = EXIT_IOERR;
 	}
