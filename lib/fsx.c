@@ -52,37 +52,88 @@ fsx_sync_parent(const char *path)
 	return ret;
 }
 
+/* fsync the folder dirfd, or the one that holds name if it is AT_FDCWD. */
+static int
+sync_folder(int dirfd, const char *name)
+{
+	struct buf dir = BUF_INIT;
+	const char *slash;
+	int fd, ret;
+
+	if (dirfd != AT_FDCWD)
+		return fsync(dirfd);
+	slash = strrchr(name, '/');
+	if (slash == NULL)
+		buf_addch(&dir, '.');
+	else if (slash == name)
+		buf_addch(&dir, '/');
+	else
+		buf_add(&dir, name, (size_t)(slash - name));
+	fd = open(dir.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = fd < 0 ? -1 : fsync(fd);
+	if (fd >= 0)
+		close(fd);
+	buf_release(&dir);
+	return ret;
+}
+
 int
-fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode)
+fsx_write_atomic_at(int dirfd, const char *name, const void *data, size_t n,
+    mode_t mode, const char *shown, struct buf *err)
 {
 	struct buf tmp = BUF_INIT;
 	int fd, ret = -1;
 
-	buf_addf(&tmp, "%s.tmp", path);
-	fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-	    mode);
+	if (shown == NULL)
+		shown = name;
+	buf_addf(&tmp, "%s.tmp", name);
+	fd = openat(dirfd, tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, mode);
 	if (fd < 0) {
-		log_errno("cannot create '%s'", tmp.s);
+		buf_addf(err, "cannot create '%s.tmp': %s", shown,
+		    strerror(errno));
 		goto out;
 	}
 	if (fsx_write_all(fd, data, n) < 0 || fsync(fd) < 0) {
-		log_errno("cannot write '%s'", tmp.s);
+		buf_addf(err, "cannot write '%s.tmp': %s", shown,
+		    strerror(errno));
 		close(fd);
-		goto out;
+		goto unlink;
 	}
 	if (close(fd) < 0) {
-		log_errno("cannot write '%s'", tmp.s);
+		buf_addf(err, "cannot write '%s.tmp': %s", shown,
+		    strerror(errno));
+		goto unlink;
+	}
+	if (renameat(dirfd, tmp.s, dirfd, name) < 0) {
+		buf_addf(err, "cannot rename '%s.tmp' to '%s': %s", shown,
+		    shown, strerror(errno));
+		goto unlink;
+	}
+	if (sync_folder(dirfd, name) < 0) {
+		buf_addf(err, "cannot sync the folder of '%s': %s", shown,
+		    strerror(errno));
 		goto out;
 	}
-	if (rename(tmp.s, path) < 0) {
-		log_errno("cannot rename '%s' to '%s'", tmp.s, path);
-		goto out;
-	}
-	ret = fsx_sync_parent(path);
+	ret = 0;
+	goto out;
+unlink:
+	(void)unlinkat(dirfd, tmp.s, 0);
 out:
-	if (ret < 0)
-		(void)unlink(tmp.s);
 	buf_release(&tmp);
+	return ret;
+}
+
+int
+fsx_write_atomic(const char *path, const void *data, size_t n, mode_t mode)
+{
+	struct buf err = BUF_INIT;
+	int ret;
+
+	ret = fsx_write_atomic_at(AT_FDCWD, path, data, n, mode, NULL, &err);
+	if (ret < 0)
+		log_error("%s", err.s);
+	buf_release(&err);
 	return ret;
 }
 

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lib/buf.h"
+
 /* write(2) all n bytes, retrying on EINTR. 0, or -1 with errno. */
 int fsx_write_all(int fd, const void *p, size_t n);
 
@@ -21,6 +23,14 @@ int fsx_write_all(int fd, const void *p, size_t n);
  */
 int fsx_write_atomic(const char *path, const void *data, size_t n,
     mode_t mode);
+
+/*
+ * The same, for name in the folder dirfd (or AT_FDCWD), never following a
+ * link at name, and with nothing logged: 0, or -1 with the reason appended
+ * to err, naming the file as shown (NULL: name).
+ */
+int fsx_write_atomic_at(int dirfd, const char *name, const void *data,
+    size_t n, mode_t mode, const char *shown, struct buf *err);
 
 /* fsync the folder that holds path. 0, or -1 (logged). */
 int fsx_sync_parent(const char *path);

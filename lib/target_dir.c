@@ -199,57 +199,6 @@ read_at(int dirfd, const char *name, struct buf *path, struct buf *data,
 	return 0;
 }
 
-/*
- * Replace name in the folder dirfd with n bytes of data, so that a crash
- * leaves the old file or the new one: write name.tmp, fsync, rename,
- * fsync the folder (as fsx_write_atomic, but from a descriptor and with
- * the error in err). NEEDSWORK: belongs in lib/fsx as an _at variant.
- */
-static int
-write_at(int dirfd, const char *name, const char *data, size_t n,
-    struct buf *path, struct buf *err)
-{
-	struct buf tmp = BUF_INIT;
-	int fd, ret = -1;
-
-	buf_addf(&tmp, "%s.tmp", name);
-	fd = openat(dirfd, tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0644);
-	if (fd < 0) {
-		buf_addf(err, "cannot create '%s.tmp': %s", path->s,
-		    strerror(errno));
-		goto out;
-	}
-	if (fsx_write_all(fd, data, n) < 0 || fsync(fd) < 0) {
-		buf_addf(err, "cannot write '%s.tmp': %s", path->s,
-		    strerror(errno));
-		close(fd);
-		goto unlink;
-	}
-	if (close(fd) < 0) {
-		buf_addf(err, "cannot write '%s.tmp': %s", path->s,
-		    strerror(errno));
-		goto unlink;
-	}
-	if (renameat(dirfd, tmp.s, dirfd, name) < 0) {
-		buf_addf(err, "cannot rename '%s.tmp' to '%s': %s", path->s,
-		    path->s, strerror(errno));
-		goto unlink;
-	}
-	if (fsync(dirfd) < 0) {
-		buf_addf(err, "cannot sync the folder of '%s': %s", path->s,
-		    strerror(errno));
-		goto out;
-	}
-	ret = 0;
-	goto out;
-unlink:
-	(void)unlinkat(dirfd, tmp.s, 0);
-out:
-	buf_release(&tmp);
-	return ret;
-}
-
 /* ---- label selectors ---------------------------------------------------- */
 
 enum sel_op {
@@ -925,8 +874,8 @@ apply_one(struct dir *d, struct target_apply_req *r)
 		r->action = TARGET_UNCHANGED;
 		goto out;
 	}
-	if (!r->dry_run && write_at(kfd, file.s, yaml.s, yaml.len, &path,
-	    &r->err) < 0)
+	if (!r->dry_run && fsx_write_atomic_at(kfd, file.s, yaml.s, yaml.len,
+	    0644, path.s, &r->err) < 0)
 		goto out;
 	r->action = got > 0 ? TARGET_CREATED : TARGET_CONFIGURED;
 out:
