@@ -65,9 +65,9 @@ struct genrun_result {
 };
 
 /*
- * Run "/bin/sh -c command" (command not NULL) with cwd (NULL: ours) as working directory and
- * envp (a NULL-terminated "NAME=value" list; NULL: our environment) as its
- * whole environment. timeout is in seconds (0 or less: no limit); max_out
+ * Run "/bin/sh -c command" (command not NULL) with cwd (NULL: ours) as
+ * working directory and envp (a NULL-terminated "NAME=value" list; NULL:
+ * our environment) as its whole environment. timeout is in seconds (0 or less: no limit); max_out
  * bounds each of res->out and res->err in bytes (0: no limit), and a
  * command that writes more is killed, with the first max_out bytes kept.
  * flags: GENRUN_MERGE_STDERR or 0. All arguments are borrowed.

@@ -32,7 +32,8 @@
  * records say dryRun and what would go, and the next pass prunes.
  *
  * Flags: --target kube|dir:PATH, --kubeconfig, --context, --dry-run,
- * --full, --state-dir DIR, --concurrency N, --timeout DURATION, --sync-set NAME,
+ * --full, --state-dir DIR, --concurrency N, --timeout DURATION,
+ * --sync-set NAME,
  * --log-format. Exit: 0 (also when an upstream failure stopped the prune:
  * that stage's own status says so); 1 a deletion failed; 64; 65; 74;
  * 75 the API was unreachable or a list failed; 78 kubeconfig.

@@ -52,7 +52,8 @@
 
 static const char usage_line[] =
     "usage: kube-apply [--target kube|dir:PATH] [--kubeconfig FILE]\n"
-    "                  [--context NAME] [--dry-run] [--full] [--concurrency N]\n"
+    "                  [--context NAME] [--dry-run] [--full]\n"
+    "                  [--concurrency N]\n"
     "                  [--k8s-allow-namespace NS]... [--sync-set NAME]\n"
     "                  [--timeout DURATION] [--log-format auto|text|json]";
 
@@ -200,7 +201,8 @@ take_end(struct run *r, const struct rec *rec)
 static int
 take_object(struct run *r, const struct rec *rec)
 {
-	char *name = jscan_get_str(rec->line, rec->len, (const char *[]){ "source", NULL });
+	char *name = jscan_get_str(rec->line, rec->len, (const char *[]){
+	    "source", NULL });
 	char *id = jscan_get_str(rec->line, rec->len, (const char *[]){ "id", NULL });
 	const char *v, *m, *x;
 	size_t vn, mn, xn;
@@ -217,7 +219,8 @@ take_object(struct run *r, const struct rec *rec)
 	}
 	s = source_get(r, name);
 	if (s->commit == NULL)
-		s->commit = jscan_get_str(rec->line, rec->len, (const char *[]){ "commit", NULL });
+		s->commit = jscan_get_str(rec->line, rec->len,
+		    (const char *[]){ "commit", NULL });
 	if (s->n == s->alloc) {
 		s->alloc = s->alloc ? s->alloc * 2 : 64;
 		s->objs = xreallocarray(s->objs, s->alloc, sizeof(*s->objs));
