@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/banned.h"
 
@@ -173,4 +174,15 @@ num_parse_rfc3339(const char *s, long long *out)
 bad:
 	errno = EINVAL;
 	return -1;
+}
+
+void
+num_format_rfc3339(long long t, char *out)
+{
+	const long long hi = 253402300799LL;	/* 9999-12-31T23:59:59Z */
+	time_t tt = (time_t)(t < 0 ? 0 : t > hi ? hi : t);
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, NUM_RFC3339_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

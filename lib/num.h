@@ -27,4 +27,11 @@ int num_hexval(int c);
  */
 int num_parse_rfc3339(const char *s, long long *out);
 
+/*
+ * Seconds since the epoch as RFC 3339 UTC, "2024-05-01T12:00:00Z", into
+ * out (NUM_RFC3339_SIZE bytes). Times before 1970 or after 9999 are clipped.
+ */
+#define NUM_RFC3339_SIZE 21
+void num_format_rfc3339(long long t, char *out);
+
 #endif

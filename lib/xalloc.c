@@ -9,8 +9,8 @@
 #include "lib/exitcode.h"
 #include "lib/banned.h"
 
-static void
-oom(size_t n)
+void
+xalloc_oom(size_t n)
 {
 	char msg[96];
 	int len;
@@ -28,7 +28,7 @@ xmalloc(size_t n)
 	void *p = malloc(n ? n : 1);
 
 	if (p == NULL)
-		oom(n);
+		xalloc_oom(n);
 	return p;
 }
 
@@ -38,7 +38,7 @@ xcalloc(size_t nmemb, size_t size)
 	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
 
 	if (p == NULL)
-		oom(nmemb * size);
+		xalloc_oom(nmemb * size);
 	return p;
 }
 
@@ -47,7 +47,7 @@ xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (p == NULL)
-		oom(n);
+		xalloc_oom(n);
 	return p;
 }
 
@@ -55,7 +55,7 @@ void *
 xreallocarray(void *p, size_t nmemb, size_t size)
 {
 	if (size && nmemb > SIZE_MAX / size)
-		oom(SIZE_MAX);
+		xalloc_oom(SIZE_MAX);
 	return xrealloc(p, nmemb * size);
 }
 

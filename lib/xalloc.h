@@ -7,6 +7,7 @@
 #define SLUICE_XALLOC_H
 
 #include <stddef.h>
+#include <stdnoreturn.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
@@ -16,5 +17,7 @@ void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xmemdup(const void *p, size_t n);	/* adds a NUL after the n bytes */
+/* The same exit, for a library that allocated n bytes and got NULL. */
+noreturn void xalloc_oom(size_t n);
 
 #endif

@@ -127,6 +127,16 @@ test_rfc3339(void)
 	    "a zone is required");
 	ok(num_hexval('f') == 15 && num_hexval('A') == 10 &&
 	    num_hexval('g') == -1, "hex digits");
+	{
+		char out[NUM_RFC3339_SIZE];
+
+		num_format_rfc3339(1709210096, out);
+		is_str(out, "2024-02-29T12:34:56Z", "format a leap day");
+		num_format_rfc3339(-5, out);
+		is_str(out, "1970-01-01T00:00:00Z", "before 1970 is clipped");
+		num_format_rfc3339(1LL << 50, out);
+		is_str(out, "9999-12-31T23:59:59Z", "after 9999 is clipped");
+	}
 }
 
 static void
