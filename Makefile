@@ -5,7 +5,7 @@ WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 LIBEXEC ?= $(PREFIX)/libexec/sluice
-PKGS     = libgit2 yaml-0.1 libcurl jansson gpgme
+PKGS     = libgit2 yaml-0.1 libcurl jansson gpgme libpcre2-8
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings $(WERROR)
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(CFLAGS) \

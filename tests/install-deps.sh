@@ -7,6 +7,7 @@ set -eu
 
 packages="build-essential pkg-config git ca-certificates
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libgpgme-dev
+libpcre2-dev
 jq bats shellcheck procps
 lighttpd lighttpd-mod-openssl apache2-utils openssh-server openssh-client
 openssl gnupg netcat-openbsd
