@@ -58,6 +58,7 @@ struct host {
 	char *base;			/* scheme://api-host[:port] */
 	int insecure, plain;
 	int scheme_known;		/* insecure: we know which one works */
+	int probed;			/* an exchange with it has ended */
 	int creds_loaded, has_creds;
 	char *user, *pass;		/* secret */
 	enum auth_kind auth;
@@ -1548,6 +1549,7 @@ req_finish(struct registry *reg, struct registry_req *r, CURLcode rc)
 
 	run->inflight = 0;
 	h->inflight--;
+	h->probed = 1;
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &r->status);
 	subject(r, &what);
 	if (rc == CURLE_OK)
@@ -1561,6 +1563,7 @@ req_finish(struct registry *reg, struct registry_req *r, CURLcode rc)
 			if (!h->plain)
 				host_go_plain(h);
 			h->scheme_known = 1;
+			h->probed = 0;	/* its auth is still to be found */
 			run->tries--;
 			count(reg, run, -1);	/* the try that found out */
 		} else if (retryable_curl(rc) &&
@@ -1664,9 +1667,14 @@ req_ready(struct registry *reg, struct registry_req *r, double now,
 			*soonest = h->paused_until;
 		return 0;
 	}
-	if (h->inflight >= reg->o.burst ||
-	    (h->insecure && !h->scheme_known && h->inflight > 0))
-		return 0;	/* full, or finding out HTTPS or HTTP first */
+	/*
+	 * Full, or the first exchange is still finding out what the host
+	 * wants (HTTPS or HTTP, a token or not): a burst sent before that
+	 * would be a burst of 401s.
+	 */
+	if (h->inflight >= reg->o.burst || (h->inflight > 0 &&
+	    (!h->probed || (h->insecure && !h->scheme_known))))
+		return 0;
 	run->waiting = NULL;
 	if (h->auth == AUTH_BEARER) {
 		t = token_get(reg, h, run->scope);
