@@ -2,12 +2,14 @@
 # mkimg.sh LAYOUT TAG CREATED [ARCH] [CONTENT]: build or extend the OCI image
 # layout LAYOUT with one tiny image: one gzip layer (hello.txt holding
 # CONTENT, default TAG), a config whose "created" is CREATED (and whose
-# labels carry org.opencontainers.image.created = CREATED), a manifest, and
+# labels carry org.opencontainers.image.created = $MKIMG_LABEL, default
+# CREATED), a manifest, and
 # an index.json entry tagged TAG through org.opencontainers.image.ref.name.
 # Prints the manifest digest. Needs sha256sum, tar, gzip and jq.
 # (test-servers.md 1.5, with the label added.)
 set -eu
 dir=$1 tag=$2 created=$3 arch=${4:-amd64} content=${5:-$2}
+label=${MKIMG_LABEL:-$created}
 mkdir -p "$dir/blobs/sha256"
 [ -f "$dir/oci-layout" ] || printf '{"imageLayoutVersion":"1.0.0"}' >"$dir/oci-layout"
 tmp=$(mktemp -d)
@@ -26,7 +28,7 @@ put() {
 set -- $(put "$tmp/layer.tgz")
 ldig=$1 lsize=$2
 printf '{"created":"%s","architecture":"%s","os":"linux","config":{"Cmd":["/hello"],"Labels":{"org.opencontainers.image.created":"%s"}},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"%s","created_by":"mkimg.sh"}]}' \
-    "$created" "$arch" "$created" "$diffid" "$created" >"$tmp/config.json"
+    "$created" "$arch" "$label" "$diffid" "$created" >"$tmp/config.json"
 # shellcheck disable=SC2046
 set -- $(put "$tmp/config.json")
 cdig=$1 csize=$2
