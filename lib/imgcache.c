@@ -12,17 +12,23 @@
 #include "lib/digest.h"
 #include "lib/fsx.h"
 #include "lib/log.h"
+#include "lib/num.h"
 #include "lib/strmap.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
 
-#define MAGIC		"SLCIMGC\1"
+#define MAGIC		"SLCIMGC\2"
 #define MAGIC_LEN	8
 #define NO_DIGEST	0xffffffffUL
 #define MAX_FILE	(64UL << 20)	/* far beyond any real repository */
 #define FLAG_KNOWN	1u
 #define FLAG_LCREATED	2u
 #define FLAG_LBUILD	4u
+/* how a digest is stored */
+#define FORM_TEXT	0u	/* u8 length, then the text */
+#define FORM_SHA256	1u	/* the 32 bytes of a "sha256:" digest */
+#define SHA256_PREFIX	"sha256:"
+#define SHA256_HEX	64
 /* the smallest encodings, to bound counts before allocating */
 #define MIN_DIGEST_REC	(1 + 1 + 1 + 8 + 2 + 2)
 #define MIN_TAG_REC	(1 + 1 + 4 + 8 + 4)
@@ -63,6 +69,12 @@ imgcache_open(const char *dir)
 	c = xcalloc(1, sizeof(*c));
 	c->dir = xstrdup(dir);
 	return c;
+}
+
+void
+imgcache_forget(struct imgcache *c)
+{
+	strmap_release(&c->images, image_free);
 }
 
 void
@@ -347,8 +359,23 @@ put_digest_rec(struct buf *b, struct imgcache *c, const char *digest)
 	const struct imgcache_image *img = strmap_get(&c->images, digest);
 	unsigned flags = 0;
 
-	put_u8(b, (unsigned)strlen(digest));
-	buf_adds(b, digest);
+	unsigned char raw[SHA256_HEX / 2];
+	size_t i;
+
+	/* only what decodes back to the same text */
+	if (strncmp(digest, SHA256_PREFIX, 7) == 0 &&
+	    strlen(digest + 7) == SHA256_HEX &&
+	    strspn(digest + 7, "0123456789abcdef") == SHA256_HEX) {
+		for (i = 0; i < sizeof(raw); i++)
+			raw[i] = (unsigned char)(num_hexval(digest[7 + 2 * i]) <<
+			    4 | num_hexval(digest[8 + 2 * i]));
+		put_u8(b, FORM_SHA256);
+		buf_add(b, raw, sizeof(raw));
+	} else {
+		put_u8(b, FORM_TEXT);
+		put_u8(b, (unsigned)strlen(digest));
+		buf_adds(b, digest);
+	}
 	if (img != NULL) {
 		flags |= FLAG_KNOWN;
 		if (img->label_created != NULL)
@@ -357,9 +384,12 @@ put_digest_rec(struct buf *b, struct imgcache *c, const char *digest)
 			flags |= FLAG_LBUILD;
 	}
 	put_u8(b, flags);
-	put_i64(b, img ? img->created : 0);
-	put_str16(b, img ? img->label_created : NULL);
-	put_str16(b, img ? img->label_build_date : NULL);
+	if (flags & FLAG_KNOWN)
+		put_i64(b, img->created);
+	if (flags & FLAG_LCREATED)
+		put_str16(b, img->label_created);
+	if (flags & FLAG_LBUILD)
+		put_str16(b, img->label_build_date);
 }
 
 /* Append r in the file format (see imgcache.h), checksum included. */
@@ -499,27 +529,45 @@ get_str(struct reader *rd, size_t lenbytes, const unsigned char **s,
 static int
 decode_digest(struct reader *rd, struct imgcache_image *img, int *known)
 {
+	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s, *lc, *lb;
-	unsigned long long flags;
-	size_t n, nlc, nlb;
+	unsigned long long form, flags;
+	size_t n, nlc, nlb, i;
 
-	if (get_str(rd, 1, &s, &n) < 0)
+	if (get_uint(rd, 1, &form) < 0)
 		return -1;
-	if (n >= sizeof(img->digest))
-		return fail(rd, "digest too long");
-	memcpy(img->digest, s, n);
-	img->digest[n] = '\0';
+	if (form == FORM_SHA256) {
+		if (get_bytes(rd, SHA256_HEX / 2, &s) < 0)
+			return -1;
+		memcpy(img->digest, SHA256_PREFIX, 7);
+		for (i = 0; i < SHA256_HEX / 2; i++) {
+			img->digest[7 + 2 * i] = hex[s[i] >> 4];
+			img->digest[8 + 2 * i] = hex[s[i] & 15];
+		}
+		img->digest[7 + SHA256_HEX] = '\0';
+	} else if (form == FORM_TEXT) {
+		if (get_str(rd, 1, &s, &n) < 0)
+			return -1;
+		if (n >= sizeof(img->digest))
+			return fail(rd, "digest too long");
+		memcpy(img->digest, s, n);
+		img->digest[n] = '\0';
+	} else {
+		return fail(rd, "bad digest form");
+	}
 	if (!imgcache_digest_valid(img->digest))
 		return fail(rd, "bad digest");
-	if (get_uint(rd, 1, &flags) < 0 || get_i64(rd, &img->created) < 0 ||
-	    get_str(rd, 2, &lc, &nlc) < 0 || get_str(rd, 2, &lb, &nlb) < 0)
+	if (get_uint(rd, 1, &flags) < 0)
 		return -1;
 	if ((flags & ~(unsigned long long)(FLAG_KNOWN | FLAG_LCREATED |
-	    FLAG_LBUILD)) != 0 ||
-	    (!(flags & FLAG_KNOWN) && flags != 0) ||
-	    (!(flags & FLAG_LCREATED) && nlc != 0) ||
-	    (!(flags & FLAG_LBUILD) && nlb != 0))
+	    FLAG_LBUILD)) != 0 || (!(flags & FLAG_KNOWN) && flags != 0))
 		return fail(rd, "bad digest flags");
+	if ((flags & FLAG_KNOWN) && get_i64(rd, &img->created) < 0)
+		return -1;
+	if ((flags & FLAG_LCREATED) && get_str(rd, 2, &lc, &nlc) < 0)
+		return -1;
+	if ((flags & FLAG_LBUILD) && get_str(rd, 2, &lb, &nlb) < 0)
+		return -1;
 	if (flags & FLAG_LCREATED)
 		img->label_created = xmemdup(lc, nlc);
 	if (flags & FLAG_LBUILD)

@@ -30,16 +30,19 @@
  * points at any more disappears with the next save). Integers are
  * big-endian, strings are length-prefixed bytes, times are unix seconds:
  *
- *	magic	8 bytes	"SLCIMGC" then the format version, 1
+ *	magic	8 bytes	"SLCIMGC" then the format version, 2
  *	name	u16 length, bytes	the canonical repository name
  *	listed	i64	when the tag list was last fetched (0: never)
  *	ndigest	u32, then per digest:
- *	  digest	u8 length, bytes	"sha256:<hex>"
+ *	  form	u8	1: sha256, then its 32 bytes;
+ *			0: another, then u8 length, bytes ("alg:enc")
  *	  flags	u8	1: metadata known, 2: has created label,
- *			4: has build-date label
- *	  created	i64	(0: unknown)
- *	  label	u16 length, bytes	org.opencontainers.image.created
- *	  label	u16 length, bytes	org.label-schema.build-date
+ *			4: has build-date label (2 and 4 need 1)
+ *	  created	i64	if known (0: unknown)
+ *	  label	u16 length, bytes	if flag 2:
+ *			org.opencontainers.image.created
+ *	  label	u16 length, bytes	if flag 4:
+ *			org.label-schema.build-date
  *	ntag	u32, then per tag:
  *	  tag	u8 length, bytes
  *	  digest	u32	index into the digests; 0xffffffff: none
@@ -51,7 +54,7 @@
  * A file that is truncated, fails its checksum, has bytes left over or
  * values out of range is never trusted: it is logged with log_warn and
  * reads as missing, so img-scan starts that repository afresh and the next
- * save replaces it. 500 tags sharing 50 digests take about 35 bytes a tag
+ * save replaces it. 500 tags sharing 50 digests take about 31 bytes a tag
  * (tests/unit/imgcache_test.c measures it), against ~1 KB a tag of JSON
  * in Flux v1's memcached.
  *
@@ -195,5 +198,12 @@ int imgcache_get_digest(struct imgcache *c, const char *digest,
 int imgcache_put_digest(struct imgcache *c, const struct imgcache_image *img);
 
 void imgcache_image_release(struct imgcache_image *img);
+
+/*
+ * Forget every digest known so far (what was loaded or put), to bound
+ * memory between batches of repositories: call it only after saving the
+ * repositories whose digests were put, or their metadata is lost.
+ */
+void imgcache_forget(struct imgcache *c);
 
 #endif

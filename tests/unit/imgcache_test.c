@@ -458,7 +458,7 @@ test_corrupt(void)
 		write_sealed(path.s, body.s, blen);
 		expect_corrupt(c, name, "out of range",
 		    "a digest index past the digests");
-		memcpy(body.s, "SLCIMGC\2", 8);
+		memcpy(body.s, "SLCIMGC\1", 8);
 		write_sealed(path.s, body.s, blen);
 		expect_corrupt(c, name, "version", "another format version");
 		buf_release(&body);
@@ -638,6 +638,13 @@ test_digests(void)
 	imgcache_checked(t, bare, T0);
 	t = imgcache_repo_add(&r, "excluded");
 	imgcache_excluded(t, T0);
+	/* sha256 is stored as 32 bytes; the others as text */
+	t = imgcache_repo_add(&r, "sha512");
+	imgcache_checked(t, "sha512:abc", T0);
+	memset(&img, 0, sizeof(img));
+	memcpy(img.digest, "sha512:abc", sizeof("sha512:abc"));
+	img.created = T0 + 1;
+	imgcache_put_digest(c, &img);
 	ok(imgcache_save_repo(c, &r) == 0, "saves the repository");
 	imgcache_repo_release(&r);
 	imgcache_close(c);
@@ -645,9 +652,14 @@ test_digests(void)
 	c = imgcache_open(cache_dir.s);
 	is_int(imgcache_load_repo(c, "docker.io/x/digests", &r), 0,
 	    "loads it in a new session");
-	ok(r.n == 3 && strcmp(r.tags[1].digest, bare) == 0 &&
-	    r.tags[2].digest[0] == '\0' && r.tags[2].interval == 86400,
+	ok(r.n == 4 && strcmp(r.tags[1].digest, bare) == 0 &&
+	    r.tags[2].digest[0] == '\0' && r.tags[2].interval == 86400 &&
+	    strcmp(r.tags[3].digest, "sha512:abc") == 0,
 	    "tags keep their digests, the excluded one none");
+	is_int(imgcache_get_digest(c, "sha512:abc", &got), 0,
+	    "a digest of another algorithm is known");
+	ok(got.created == T0 + 1, "with its metadata");
+	imgcache_image_release(&got);
 	is_int(imgcache_get_digest(c, d, &got), 0, "the digest put is known");
 	ok(got.created == T0 && got.label_created == NULL &&
 	    strcmp(got.label_build_date, "20231114") == 0,
