@@ -455,60 +455,113 @@ take_tags(struct repo *rp, const json_t *tags)
 	strmap_release(&seen, NULL);
 }
 
-/* Requests of one phase, with the repository and tag each is for. */
+/*
+ * The requests of one phase: what each asks about, made into registry
+ * requests CHUNK at a time, so that a cold scan of thousands of tags
+ * holds only a chunk of manifests and configs at once.
+ */
+#define CHUNK 1024
+
+enum ask { ASK_TAGS, ASK_HEAD, ASK_METADATA };
+
+struct job {
+	struct repo *rp;
+	struct imgcache_tag *t;		/* HEAD and metadata: the tag */
+};
+
 struct batch {
-	struct registry_req **q;
-	struct repo **rp;
-	struct imgcache_tag **t;
+	enum ask ask;
+	struct job *jobs;
 	size_t n, alloc;
 };
 
 static void
-batch_add(struct batch *b, struct registry_req *q, struct repo *rp,
-    struct imgcache_tag *t)
+batch_add(struct batch *b, struct repo *rp, struct imgcache_tag *t)
 {
 	if (b->n == b->alloc) {
 		b->alloc = b->alloc ? 2 * b->alloc : 256;
-		b->q = xreallocarray(b->q, b->alloc, sizeof(*b->q));
-		b->rp = xreallocarray(b->rp, b->alloc, sizeof(*b->rp));
-		b->t = xreallocarray(b->t, b->alloc, sizeof(*b->t));
+		b->jobs = xreallocarray(b->jobs, b->alloc, sizeof(*b->jobs));
 	}
-	b->q[b->n] = q;
-	b->rp[b->n] = rp;
-	b->t[b->n++] = t;
+	b->jobs[b->n].rp = rp;
+	b->jobs[b->n++].t = t;
 	rp->reads++;
 }
 
-static void
-batch_release(struct batch *b)
+static struct registry_req *
+make_req(enum ask ask, const struct job *j)
 {
-	size_t i;
+	switch (ask) {
+	case ASK_TAGS:
+		return registry_tags_new(j->rp->host, j->rp->path);
+	case ASK_HEAD:
+		return registry_manifest_new(j->rp->host, j->rp->path,
+		    j->t->tag, REGISTRY_HEAD);
+	default:
+		return registry_manifest_new(j->rp->host, j->rp->path,
+		    j->t->digest, REGISTRY_CONFIG);
+	}
+}
 
-	for (i = 0; i < b->n; i++)
-		registry_req_free(b->q[i]);
-	free(b->q);
-	free(b->rp);
-	free(b->t);
+typedef void take_fn(struct run *r, const struct job *j,
+    const struct registry_req *q, void *ctx);
+
+/* Run every job of b, and hand each answer to take. */
+static void
+batch_run(struct run *r, struct batch *b, take_fn *take, void *ctx)
+{
+	struct registry_req *q[CHUNK];
+	size_t i, k, m;
+
+	for (i = 0; i < b->n; i += m) {
+		m = b->n - i < CHUNK ? b->n - i : CHUNK;
+		for (k = 0; k < m; k++)
+			q[k] = make_req(b->ask, &b->jobs[i + k]);
+		registry_run(r->reg, q, m);
+		for (k = 0; k < m; k++) {
+			take(r, &b->jobs[i + k], q[k], ctx);
+			registry_req_free(q[k]);
+		}
+	}
+	free(b->jobs);
 	memset(b, 0, sizeof(*b));
+}
+
+static void
+take_tags_answer(struct run *r, const struct job *j,
+    const struct registry_req *q, void *ctx)
+{
+	(void)r;
+	(void)ctx;
+	if (q->failed)
+		repo_fail(j->rp, q);
+	else
+		take_tags(j->rp, q->tags);
 }
 
 static void
 list_tags(struct run *r, struct repo **g, size_t n)
 {
-	struct batch b = { 0 };
+	struct batch b = { ASK_TAGS, NULL, 0, 0 };
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		batch_add(&b, registry_tags_new(g[i]->host, g[i]->path), g[i],
-		    NULL);
-	registry_run(r->reg, b.q, b.n);
-	for (i = 0; i < b.n; i++) {
-		if (b.q[i]->failed)
-			repo_fail(b.rp[i], b.q[i]);
-		else
-			take_tags(b.rp[i], b.q[i]->tags);
+		batch_add(&b, g[i], NULL);
+	batch_run(r, &b, take_tags_answer, NULL);
+}
+
+static void
+take_head(struct run *r, const struct job *j, const struct registry_req *q,
+    void *ctx)
+{
+	(void)ctx;
+	if (q->failed) {
+		if (q->status != 404)
+			repo_fail(j->rp, q);
+		return;
 	}
-	batch_release(&b);
+	if (imgcache_checked(j->t, q->digest, r->now) < 0)
+		repo_fail(j->rp, q);
+	j->rp->dirty = 1;
 }
 
 /*
@@ -518,7 +571,7 @@ list_tags(struct run *r, struct repo **g, size_t n)
 static void
 check_due(struct run *r, struct repo **g, size_t n)
 {
-	struct batch b = { 0 };
+	struct batch b = { ASK_HEAD, NULL, 0, 0 };
 	struct imgcache_tag *t;
 	size_t i, k;
 
@@ -527,48 +580,52 @@ check_due(struct run *r, struct repo **g, size_t n)
 			continue;
 		for (k = 0; k < g[i]->fresh.n; k++) {
 			t = &g[i]->fresh.tags[k];
-			if (!needed(g[i], t->tag) || !imgcache_due(t, r->now))
-				continue;
-			batch_add(&b, registry_manifest_new(g[i]->host,
-			    g[i]->path, t->tag, REGISTRY_HEAD), g[i], t);
+			if (needed(g[i], t->tag) && imgcache_due(t, r->now))
+				batch_add(&b, g[i], t);
 		}
 	}
-	registry_run(r->reg, b.q, b.n);
-	for (i = 0; i < b.n; i++) {
-		if (b.q[i]->failed) {
-			if (b.q[i]->status != 404)
-				repo_fail(b.rp[i], b.q[i]);
-			continue;
-		}
-		if (imgcache_checked(b.t[i], b.q[i]->digest, r->now) < 0)
-			repo_fail(b.rp[i], b.q[i]);
-		b.rp[i]->dirty = 1;
-	}
-	batch_release(&b);
+	batch_run(r, &b, take_head, NULL);
 }
 
-/* Mark every needed tag of g pointing at digest as having no image for
+/* The group a metadata batch is for. */
+struct group {
+	struct repo **g;
+	size_t n;
+};
+
+/* Mark every tag of the group pointing at digest as having no image for
  * the platform (an index without it). */
 static void
-exclude_digest(struct run *r, struct repo **g, size_t n, const char *digest)
+exclude_digest(struct run *r, const struct group *gr, const char *digest)
 {
 	size_t i, k;
 
-	for (i = 0; i < n; i++)
-		for (k = 0; k < g[i]->fresh.n; k++)
-			if (strcmp(g[i]->fresh.tags[k].digest, digest) == 0) {
-				imgcache_excluded(&g[i]->fresh.tags[k], r->now);
-				g[i]->dirty = 1;
+	for (i = 0; i < gr->n; i++)
+		for (k = 0; k < gr->g[i]->fresh.n; k++)
+			if (strcmp(gr->g[i]->fresh.tags[k].digest, digest) ==
+			    0) {
+				imgcache_excluded(&gr->g[i]->fresh.tags[k],
+				    r->now);
+				gr->g[i]->dirty = 1;
 			}
 }
 
 static void
-take_image(struct run *r, const char *digest, const struct registry_req *q)
+take_metadata(struct run *r, const struct job *j,
+    const struct registry_req *q, void *ctx)
 {
 	struct imgcache_image img;
 
+	if (q->no_platform) {
+		exclude_digest(r, ctx, q->ref);
+		return;
+	}
+	if (q->failed) {
+		repo_fail(j->rp, q);
+		return;
+	}
 	memset(&img, 0, sizeof(img));
-	snprintf(img.digest, sizeof(img.digest), "%s", digest);
+	snprintf(img.digest, sizeof(img.digest), "%s", q->ref);
 	if (q->created == NULL || num_parse_rfc3339(q->created,
 	    &img.created) < 0)
 		img.created = 0;
@@ -584,9 +641,10 @@ take_image(struct run *r, const char *digest, const struct registry_req *q)
 static void
 read_metadata(struct run *r, struct repo **g, size_t n)
 {
+	struct batch b = { ASK_METADATA, NULL, 0, 0 };
+	struct group gr = { g, n };
 	struct strmap want = STRMAP_INIT;
 	struct imgcache_image img;
-	struct batch b = { 0 };
 	struct imgcache_tag *t;
 	size_t i, k;
 
@@ -604,25 +662,13 @@ read_metadata(struct run *r, struct repo **g, size_t n)
 			}
 			imgcache_image_release(&img);
 			g[i]->dirty = 1;
-			if (strmap_put(&want, t->digest, (void *)1, NULL) == 0)
-				continue;
-			batch_add(&b, registry_manifest_new(g[i]->host,
-			    g[i]->path, t->digest, REGISTRY_CONFIG), g[i], t);
+			if (strmap_put(&want, t->digest, (void *)1, NULL) == 1)
+				batch_add(&b, g[i], t);
 		}
 	}
-	registry_run(r->reg, b.q, b.n);
-	for (i = 0; i < b.n; i++) {
-		struct registry_req *q = b.q[i];
-
-		if (!q->failed)
-			take_image(r, q->ref, q);
-		else if (q->no_platform)
-			exclude_digest(r, g, n, q->ref);
-		else
-			repo_fail(b.rp[i], q);
-	}
-	batch_release(&b);
+	/* the jobs point at tags; want's keys are not needed any more */
 	strmap_release(&want, NULL);
+	batch_run(r, &b, take_metadata, &gr);
 }
 
 static void
@@ -740,6 +786,8 @@ scan_group(struct run *r, struct source *s, struct repo **g, size_t n,
 		imgcache_repo_release(&g[i]->fresh);
 		tool_check_output();
 	}
+	/* saved and written: the next group's digests replace these */
+	imgcache_forget(r->cache);
 }
 
 /* ---- per source ---- */
