@@ -68,12 +68,14 @@ asan:
 
 lint:
 	shellcheck -x -s sh $(SHELL_FILES)
-	shellcheck -s bash tests/helpers.bash $(wildcard tests/servers/*.bash)
+	shellcheck -x -s bash tests/helpers.bash $(wildcard tests/servers/*.bash \
+	    tests/bench/*.bash)
 
 bench: all $(BENCH)
 	SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/run.sh && \
 	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/git-fetch.sh && \
-	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/kube-apply.sh
+	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/kube-apply.sh && \
+	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/img-scan.bash
 
 install: all
 	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
