@@ -42,7 +42,13 @@ policy_parse(const char *filter, struct policy *out, struct buf *err)
 		out->kind = POLICY_REGEXP;
 	else if (!has_prefix(filter, "glob:", &rest))
 		rest = filter;
-	if (out->kind == POLICY_REGEXP) {
+	if (out->kind == POLICY_SEMVER) {
+		out->semver = semver_constraint_parse(rest, err);
+		if (out->semver == NULL) {
+			out->kind = POLICY_GLOB;
+			return -1;
+		}
+	} else if (out->kind == POLICY_REGEXP) {
 		re = pcre2_compile((PCRE2_SPTR)rest, PCRE2_ZERO_TERMINATED, 0,
 		    &rc, &off, NULL);
 		if (re == NULL) {
@@ -63,6 +69,7 @@ policy_release(struct policy *p)
 {
 	free(p->pattern);
 	pcre2_code_free(p->re);
+	semver_constraint_free(p->semver);
 	*p = (struct policy)POLICY_INIT;
 }
 
@@ -91,6 +98,19 @@ regexp_allows(const struct policy *p, const char *tag)
 	return rc >= 0;
 }
 
+static int
+semver_allows(const struct policy *p, const char *tag)
+{
+	struct semver v;
+	int ok;
+
+	if (semver_parse(tag, &v) < 0)
+		return 0;
+	ok = semver_check(p->semver, &v);
+	semver_release(&v);
+	return ok;
+}
+
 int
 policy_allows(const struct policy *p, const char *tag)
 {
@@ -103,6 +123,62 @@ policy_allows(const struct policy *p, const char *tag)
 	case POLICY_REGEXP:
 		return regexp_allows(p, tag);
 	default:
-		return 0;
+		return semver_allows(p, tag);
 	}
+}
+
+/* What policy_sort compares: one allowed tag. */
+struct sorted {
+	size_t i;
+	const char *tag;
+	long long created;
+	struct semver v;
+};
+
+static int
+by_time(const void *a, const void *b)
+{
+	const struct sorted *x = a, *y = b;
+
+	if (x->created != y->created)
+		return x->created > y->created ? -1 : 1;
+	return strcmp(x->tag, y->tag);
+}
+
+static int
+by_version(const void *a, const void *b)
+{
+	const struct sorted *x = a, *y = b;
+	int c = semver_compare(&x->v, &y->v);
+
+	if (c != 0)
+		return -c;
+	return -strcmp(x->tag, y->tag);
+}
+
+size_t
+policy_sort(const struct policy *p, const char *const *tags,
+    const long long *created, size_t n, size_t *order)
+{
+	struct sorted *s = xcalloc(n ? n : 1, sizeof(*s));
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!policy_allows(p, tags[i]))
+			continue;
+		s[m].i = i;
+		s[m].tag = tags[i];
+		s[m].created = created ? created[i] : 0;
+		if (p->kind == POLICY_SEMVER)
+			(void)semver_parse(tags[i], &s[m].v);
+		m++;
+	}
+	qsort(s, m, sizeof(*s), p->kind == POLICY_SEMVER ? by_version :
+	    by_time);
+	for (i = 0; i < m; i++) {
+		order[i] = s[i].i;
+		semver_release(&s[i].v);
+	}
+	free(s);
+	return m;
 }

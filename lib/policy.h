@@ -23,14 +23,26 @@
  * compile is an error here; Flux let every tag through it (and refused it
  * only when written through its API), which could deploy any tag.
  *
- * Semver constraints are parsed and matched by img-update's version
- * rules; this module only says that a semver filter orders tags by
- * version, not by time, so a scan needs no timestamps for it.
+ * Semver filters are Masterminds semver constraints (lib/semver.h): a
+ * tag passes if it is a version (leniently read: "v1.2") that satisfies
+ * the constraint. A constraint that does not parse is an error, as a bad
+ * regexp is.
+ *
+ * Newest first (policy_sort), as Flux v1's update/images.go sorts:
+ *  - glob and regexp: by creation time, newest first; a tag whose time is
+ *    unknown (0) counts as oldest; equal times go to the smaller tag
+ *    (bytes), which is Flux's "smaller full reference" within a
+ *    repository;
+ *  - semver: by version, highest first; equal versions ("1.10" and
+ *    "1.10.0") go to the greater tag (bytes).
  */
 #ifndef SLUICE_POLICY_H
 #define SLUICE_POLICY_H
 
+#include <stddef.h>
+
 #include "lib/buf.h"
+#include "lib/semver.h"
 
 /* PCRE2 match limit: steps of backtracking per tag. */
 #define POLICY_MATCH_LIMIT 100000
@@ -41,8 +53,9 @@ struct policy {
 	enum policy_kind kind;
 	char *pattern;		/* after the prefix */
 	void *re;		/* POLICY_REGEXP: the compiled pattern */
+	struct semver_constraint *semver;	/* POLICY_SEMVER */
 };
-#define POLICY_INIT { POLICY_GLOB, NULL, NULL }
+#define POLICY_INIT { POLICY_GLOB, NULL, NULL, NULL }
 
 /*
  * Parse filter into *out (POLICY_INIT or released). 0; or -1 with a
@@ -60,10 +73,18 @@ void policy_release(struct policy *p);
 int policy_needs_time(const struct policy *p);
 
 /*
- * Does p (glob or regexp) let tag through? A tag "latest", in any case,
- * passes only the exact filter "glob:latest" (or "latest"), as in Flux.
- * 1 or 0. For a semver filter this says 0: ask img-update's matcher.
+ * Does p let tag through? A tag "latest", in any case, passes only the
+ * exact filter "glob:latest" (or "latest"), as in Flux. 1 or 0.
  */
 int policy_allows(const struct policy *p, const char *tag);
+
+/*
+ * The tags p lets through, newest first: their indices into tags (n of
+ * them; created[i] is tags[i]'s creation time in unix seconds, 0 when
+ * unknown, and may be NULL for a semver filter) are written to order,
+ * which has room for n. Returns how many there are.
+ */
+size_t policy_sort(const struct policy *p, const char *const *tags,
+    const long long *created, size_t n, size_t *order);
 
 #endif

@@ -42,6 +42,68 @@ test_parse(void)
 }
 
 static void
+test_bad_semver(void)
+{
+	struct policy p = POLICY_INIT;
+	struct buf err = BUF_INIT;
+
+	is_int(policy_parse("semver:>=x.y", &p, &err), -1,
+	    "bad constraint refused");
+	ok(strstr(err.s, "improper constraint: >=x.y") != NULL, "said why: %s",
+	    err.s);
+	ok(p.pattern == NULL && p.semver == NULL, "nothing left behind");
+	policy_release(&p);
+	buf_release(&err);
+}
+
+/* policy_sort over tags; want is the tags it keeps, in order */
+static void
+check_sort(const char *filter, const char *const *tags, const long long *t,
+    size_t n, const char *want)
+{
+	struct policy p = POLICY_INIT;
+	struct buf err = BUF_INIT, got = BUF_INIT;
+	size_t order[16], m, i;
+
+	if (policy_parse(filter, &p, &err) < 0) {
+		ok(0, "parse '%s': %s", filter, err.s);
+		return;
+	}
+	m = policy_sort(&p, tags, t, n, order);
+	for (i = 0; i < m; i++)
+		buf_addf(&got, "%s%s", i ? " " : "", tags[order[i]]);
+	is_str(got.s, want, "'%s' sorts newest first", filter);
+	policy_release(&p);
+	buf_release(&err);
+	buf_release(&got);
+}
+
+static void
+test_sort(void)
+{
+	static const char *const tags[] = {
+		"1.9.0", "1.10", "1.10.0", "v1.2", "latest", "2.0.0-rc.1",
+		"master-a", "master-b", "master-c", "0.9",
+	};
+	static const long long t[] = {
+		500, 100, 100, 900, 999, 800, 700, 700, 0, 300,
+	};
+	size_t n = sizeof(tags) / sizeof(tags[0]);
+
+	/* equal versions: the greater tag; pre-releases and words left out */
+	check_sort("semver:*", tags, t, n, "1.10.0 1.10 1.9.0 v1.2 0.9");
+	check_sort("semver:*", tags, NULL, n, "1.10.0 1.10 1.9.0 v1.2 0.9");
+	check_sort("semver:>=1.0.0-0", tags, t, n,
+	    "2.0.0-rc.1 1.10.0 1.10 1.9.0 v1.2");
+	/* by time; a tie to the smaller tag; unknown time last; no latest */
+	check_sort("glob:*", tags, t, n,
+	    "v1.2 2.0.0-rc.1 master-a master-b 1.9.0 0.9 1.10 1.10.0 master-c");
+	check_sort("regexp:^master-", tags, t, n,
+	    "master-a master-b master-c");
+	check_sort("glob:latest", tags, t, n, "latest");
+}
+
+static void
 test_bad_regexp(void)
 {
 	struct policy p = POLICY_INIT;
@@ -86,8 +148,17 @@ test_allows(void)
 		{ "regex:^master-[a-f0-9]{7}$", "master-0badf0", 0 },
 		{ "regexp:(?i)^RC", "rc1", 1 },
 		{ "regexp:^(?P<major>\\d+)\\.", "12.0", 1 },
-		/* a semver filter is not judged here */
-		{ "semver:*", "1.0.0", 0 },
+		/* semver: versions that satisfy the constraint */
+		{ "semver:*", "1.0.0", 1 },
+		{ "semver:*", "v2", 1 },
+		{ "semver:*", "1.0.0-rc.1", 0 },
+		{ "semver:*", "latest", 0 },
+		{ "semver:*", "master-abc1234", 0 },
+		{ "semver:~1.2", "1.2.9", 1 },
+		{ "semver:~1.2", "1.3.0", 0 },
+		/* each constraint of a range must name a prerelease */
+		{ "semver:>=1.0.0-0 <2", "1.5.0-beta", 0 },
+		{ "semver:>=1.0.0-0 <2.0.0-0", "1.5.0-beta", 1 },
 	};
 	struct buf err = BUF_INIT;
 	size_t i;
@@ -130,7 +201,9 @@ main(void)
 {
 	test_parse();
 	test_bad_regexp();
+	test_bad_semver();
 	test_allows();
+	test_sort();
 	test_match_bound();
 	return tap_done();
 }
