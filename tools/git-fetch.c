@@ -37,6 +37,7 @@
 #include "lib/flux.h"
 #include "lib/fsx.h"
 #include "lib/giturl.h"
+#include "lib/gitopts.h"
 #include "lib/gpgv.h"
 #include "lib/jsonw.h"
 #include "lib/log.h"
@@ -87,37 +88,20 @@ static const char help_text[] =
     "  --log-format FORMAT           auto, text or json\n";
 
 enum {
-	OPT_URL = 256, OPT_BRANCH, OPT_PATH, OPT_SOURCE, OPT_STATE_DIR,
-	OPT_SYNC_TAG, OPT_LABEL, OPT_READONLY, OPT_TIMEOUT, OPT_SSH_KEY,
-	OPT_KNOWN_HOSTS, OPT_CA_FILE, OPT_HTTP_USER, OPT_HTTP_PASSWORD_FILE,
-	OPT_VERIFY_MODE, OPT_VERIFY, OPT_GPG_IMPORT, OPT_MARK_SYNCED,
-	OPT_USER, OPT_EMAIL, OPT_SIGNING_KEY, OPT_LOG_FORMAT, OPT_VERSION
+	OPT_PATH = 256, OPT_SYNC_TAG, OPT_LABEL, OPT_VERIFY_MODE, OPT_VERIFY,
+	OPT_GPG_IMPORT, OPT_MARK_SYNCED, OPT_LOG_FORMAT, OPT_VERSION
 };
 
 static const struct option long_options[] = {
-	{ "git-url", required_argument, NULL, OPT_URL },
-	{ "git-branch", required_argument, NULL, OPT_BRANCH },
+	GITOPTS_LONG_OPTIONS,
 	{ "git-path", required_argument, NULL, OPT_PATH },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "git-sync-tag", required_argument, NULL, OPT_SYNC_TAG },
 	{ "git-label", required_argument, NULL, OPT_LABEL },
-	{ "git-readonly", no_argument, NULL, OPT_READONLY },
-	{ "git-timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "git-ssh-key", required_argument, NULL, OPT_SSH_KEY },
-	{ "git-known-hosts", required_argument, NULL, OPT_KNOWN_HOSTS },
-	{ "git-ca-file", required_argument, NULL, OPT_CA_FILE },
-	{ "git-http-user", required_argument, NULL, OPT_HTTP_USER },
-	{ "git-http-password-file", required_argument, NULL,
-	    OPT_HTTP_PASSWORD_FILE },
 	{ "git-verify-signatures-mode", required_argument, NULL,
 	    OPT_VERIFY_MODE },
 	{ "git-verify-signatures", no_argument, NULL, OPT_VERIFY },
 	{ "git-gpg-key-import", required_argument, NULL, OPT_GPG_IMPORT },
 	{ "mark-synced", required_argument, NULL, OPT_MARK_SYNCED },
-	{ "git-user", required_argument, NULL, OPT_USER },
-	{ "git-email", required_argument, NULL, OPT_EMAIL },
-	{ "git-signing-key", required_argument, NULL, OPT_SIGNING_KEY },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -127,18 +111,13 @@ static const struct option long_options[] = {
 enum verify_mode { VERIFY_NONE, VERIFY_ALL, VERIFY_FIRST_PARENT };
 
 struct options {
-	struct mirror_opts m;
+	struct gitopts g;	/* url, branch, credentials, committer... */
 	char **paths;
 	size_t npaths;
 	char **gpg_keys;
 	size_t ngpg_keys;
-	const char *source;
-	const char *state_dir;
-	int readonly;
 	enum verify_mode verify;
 	const char *mark_synced;
-	const char *user, *email, *signing_key;
-	char *password;		/* read from a file or the environment */
 };
 
 /* State kept for one run: where things are and what was found. */
@@ -153,40 +132,6 @@ struct run {
 	int errors;		/* error records written: exit 1 */
 };
 
-/* The source name from the URL: its last path part without ".git". */
-static char *
-source_from_url(const char *url)
-{
-	const char *end = url + strlen(url), *start;
-	size_t n;
-
-	while (end > url && end[-1] == '/')
-		end--;
-	start = end;
-	while (start > url && start[-1] != '/' && start[-1] != ':')
-		start--;
-	n = (size_t)(end - start);
-	if (n > 4 && strncmp(end - 4, ".git", 4) == 0)
-		n -= 4;
-	return n ? xstrndup(start, n) : xstrdup("default");
-}
-
-static char *
-read_secret_file(const char *path)
-{
-	struct buf b = BUF_INIT;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || buf_read_fd(&b, fd, 64 * 1024) < 0)
-		die(EXIT_CONFIG, "cannot read the password file '%s': %s",
-		    path, strerror(errno));
-	close(fd);
-	while (b.len > 0 && (b.s[b.len - 1] == '\n' || b.s[b.len - 1] == '\r'))
-		buf_setlen(&b, b.len - 1);
-	return buf_detach(&b, NULL);
-}
-
 /* ---- records ---- */
 
 static void
@@ -196,7 +141,7 @@ head(struct jsonw *w, struct run *r, const char *type)
 	jsonw_kstr(w, "type", type);
 	if (strcmp(type, "revision") != 0)
 		jsonw_kstr(w, "stage", STAGE);
-	jsonw_kstr(w, "source", r->o->source);
+	jsonw_kstr(w, "source", r->o->g.source);
 }
 
 static void
@@ -222,7 +167,7 @@ error_record(struct run *r, const char *commit, const char *file,
 	jsonw_kstr(&w, "message", msg.s);
 	jsonw_close(&w);
 	rec_out_buf(&b);
-	log_event(LOG_ERROR, (const char *const[]){ "source", r->o->source,
+	log_event(LOG_ERROR, (const char *const[]){ "source", r->o->g.source,
 	    "file", file, NULL }, "%s", msg.s);
 	r->failed = 1;
 	r->errors++;
@@ -236,7 +181,7 @@ end_record(struct run *r, const char *commit, int ok, int fetched,
 {
 	struct rec_count counts[] = { { "fetched", (unsigned long)fetched } };
 
-	rec_write_end(STAGE, r->o->source, commit, ok, counts, 1, NULL, 0, why);
+	rec_write_end(STAGE, r->o->g.source, commit, ok, counts, 1, NULL, 0, why);
 }
 
 /* ---- the read-only sync mark ---- */
@@ -407,14 +352,14 @@ out:
 static int
 state_dirs(struct run *r)
 {
-	const char *src = r->o->source;
+	const char *src = r->o->g.source;
 
 	if (*src == '\0' || strchr(src, '/') != NULL || strcmp(src, ".") == 0 ||
 	    strcmp(src, "..") == 0)
 		die(EXIT_USAGE, "--source: '%s' cannot name a folder", src);
-	buf_addf(&r->dir, "%s/%s", r->o->state_dir, src);
+	buf_addf(&r->dir, "%s/%s", r->o->g.state_dir, src);
 	buf_addf(&r->mirror_dir, "%s/mirror.git", r->dir.s);
-	if ((mkdir(r->o->state_dir, 0755) < 0 && errno != EEXIST) ||
+	if ((mkdir(r->o->g.state_dir, 0755) < 0 && errno != EEXIST) ||
 	    (mkdir(r->dir.s, 0700) < 0 && errno != EEXIST)) {
 		log_errno("cannot create '%s'", r->dir.s);
 		return EXIT_IOERR;
@@ -439,7 +384,7 @@ fetch(struct run *r)
 	size_t i;
 	int status;
 
-	status = mirror_open(&r->m, r->mirror_dir.s, &o->m, &err);
+	status = mirror_open(&r->m, r->mirror_dir.s, &o->g.m, &err);
 	if (status == 0)
 		status = mirror_fetch(&r->m, &heads, &err);
 	if (status != 0) {
@@ -449,13 +394,13 @@ fetch(struct run *r)
 	}
 	if (!heads.has_branch) {
 		error_record(r, NULL, NULL, "branch '%s' does not exist in "
-		    "'%s'", o->m.branch, r->m.url.clean);
+		    "'%s'", o->g.m.branch, r->m.url.clean);
 		end_record(r, NULL, 0, heads.fetched, "no such branch");
 		goto out;
 	}
 	git_oid_cpy(&commit, &heads.branch);
 	/* the sync mark: the remote's tag, or ours when read-only */
-	if (o->readonly) {
+	if (o->g.readonly) {
 		if (read_mark(r, &synced) == 0 &&
 		    git_commit_lookup(&c, r->m.repo, &synced) == 0)
 			synced_p = &synced;
@@ -510,7 +455,7 @@ fetch(struct run *r)
 	jsonw_init(&w, &rec);
 	head(&w, r, "revision");
 	jsonw_kstr(&w, "url", r->m.url.clean);
-	jsonw_kstr(&w, "branch", o->m.branch);
+	jsonw_kstr(&w, "branch", o->g.m.branch);
 	jsonw_kstr(&w, "commit", head_hex);
 	jsonw_kstr(&w, "synced", synced_p ? synced_hex : NULL);
 	jsonw_kstr(&w, "gitDir", r->mirror_dir.s);
@@ -539,9 +484,9 @@ fetch(struct run *r)
 			    "found in commit %s", o->paths[i], head_hex);
 	}
 	end_record(r, head_hex, !r->failed, heads.fetched, NULL);
-	log_event(LOG_INFO, (const char *const[]){ "source", o->source,
+	log_event(LOG_INFO, (const char *const[]){ "source", o->g.source,
 	    "commit", head_hex, NULL }, "%s '%s' at %.12s",
-	    heads.fetched ? "fetched" : "no change in", o->m.branch, head_hex);
+	    heads.fetched ? "fetched" : "no change in", o->g.m.branch, head_hex);
 out:
 	srctree_free(tree);
 	mirror_close(&r->m);
@@ -565,12 +510,12 @@ make_tag(struct run *r, git_object *target, struct buf *err)
 	git_oid oid;
 	int ret = EXIT_CONFIG;
 
-	if (git_signature_now(&sig, o->user, o->email) < 0) {
-		buf_addf(err, "bad tagger '%s <%s>'", o->user, o->email);
+	if (git_signature_now(&sig, o->g.user, o->g.email) < 0) {
+		buf_addf(err, "bad tagger '%s <%s>'", o->g.user, o->g.email);
 		goto out;
 	}
-	if (o->signing_key == NULL) {
-		if (git_tag_create(&oid, r->m.repo, o->m.sync_tag, target, sig,
+	if (o->g.signing_key == NULL) {
+		if (git_tag_create(&oid, r->m.repo, o->g.m.sync_tag, target, sig,
 		    "Sync pointer", 1) < 0)
 			goto git_fail;
 		ret = 0;
@@ -579,11 +524,11 @@ make_tag(struct run *r, git_object *target, struct buf *err)
 	/* a signed tag: the object text, then its armored signature */
 	git_oid_tostr(hex, sizeof(hex), git_object_id(target));
 	buf_addf(&body, "object %s\ntype commit\ntag %s\ntagger %s <%s> "
-	    "%lld %c%02d%02d\n\nSync pointer\n", hex, o->m.sync_tag,
+	    "%lld %c%02d%02d\n\nSync pointer\n", hex, o->g.m.sync_tag,
 	    sig->name, sig->email, (long long)sig->when.time,
 	    sig->when.offset < 0 ? '-' : '+', abs(sig->when.offset) / 60,
 	    abs(sig->when.offset) % 60);
-	if (gpgv_sign(o->signing_key, body.s, body.len, &gpg, err) < 0)
+	if (gpgv_sign(o->g.signing_key, body.s, body.len, &gpg, err) < 0)
 		goto out;
 	buf_add(&body, gpg.s, gpg.len);
 	if (git_tag_create_from_buffer(&oid, r->m.repo, body.s, 1) < 0)
@@ -591,7 +536,7 @@ make_tag(struct run *r, git_object *target, struct buf *err)
 	ret = 0;
 	goto out;
 git_fail:
-	buf_addf(err, "cannot create the tag '%s': %s", o->m.sync_tag,
+	buf_addf(err, "cannot create the tag '%s': %s", o->g.m.sync_tag,
 	    git_error_last() ? git_error_last()->message : "?");
 	ret = EXIT_IOERR;
 out:
@@ -613,7 +558,7 @@ mark_synced(struct run *r)
 	git_reference *tag = NULL;
 	int status;
 
-	status = mirror_open_existing(&r->m, r->mirror_dir.s, &o->m, &err);
+	status = mirror_open_existing(&r->m, r->mirror_dir.s, &o->g.m, &err);
 	if (status != 0)
 		goto out;
 	if (git_revparse_single(&target, r->m.repo, o->mark_synced) < 0 ||
@@ -624,21 +569,21 @@ mark_synced(struct run *r)
 		goto out;
 	}
 	git_oid_tostr(hex, GIT_OID_HEXSZ + 1, git_object_id(peeled));
-	if (o->readonly) {
+	if (o->g.readonly) {
 		hex[GIT_OID_HEXSZ] = '\n';
 		mark_path(r, &path);
 		if (fsx_write_atomic(path.s, hex, GIT_OID_HEXSZ + 1, 0644) < 0)
 			status = EXIT_IOERR;
 		goto out;
 	}
-	buf_addf(&ref, "refs/tags/%s", o->m.sync_tag);
+	buf_addf(&ref, "refs/tags/%s", o->g.m.sync_tag);
 	if (git_reference_lookup(&tag, r->m.repo, ref.s) == 0) {
 		git_object *was = NULL;
 
 		if (git_reference_peel(&was, tag, GIT_OBJECT_COMMIT) == 0 &&
 		    git_oid_equal(git_object_id(was), git_object_id(peeled))) {
 			git_object_free(was);
-			log_info("'%s' already marks %s", o->m.sync_tag, hex);
+			log_info("'%s' already marks %s", o->g.m.sync_tag, hex);
 			goto out;
 		}
 		git_object_free(was);
@@ -648,10 +593,10 @@ mark_synced(struct run *r)
 	buf_addf(&spec, "+%s:%s", ref.s, ref.s);
 	status = mirror_push(&r->m, spec.s, &err);
 	if (status == 0)
-		log_info("moved '%s' to %s", o->m.sync_tag, hex);
+		log_info("moved '%s' to %s", o->g.m.sync_tag, hex);
 out:
 	if (status != 0)
-		log_event(LOG_ERROR, (const char *const[]){ "source", o->source,
+		log_event(LOG_ERROR, (const char *const[]){ "source", o->g.source,
 		    NULL }, "%s", err.s);
 	git_reference_free(tag);
 	git_object_free(target);
@@ -671,41 +616,16 @@ main(int argc, char *argv[])
 	struct options o;
 	struct run r;
 	struct buf err = BUF_INIT;
-	char *source = NULL, *known_hosts = NULL;
-	const char *home, *env;
 	int ch, status;
 
 	tool_init("git-fetch");
 	memset(&o, 0, sizeof(o));
-	o.m.branch = "master";
-	o.m.sync_tag = "flux-sync";
-	o.m.timeout = 20;
-	o.user = "sluice";
-	o.email = "sluice@localhost";
-	o.state_dir = getenv("SLUICE_STATE_DIR");
-	if (o.state_dir == NULL || *o.state_dir == '\0')
-		o.state_dir = "/var/lib/sluice";
+	gitopts_init(&o.g);
 	while ((ch = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (ch) {
-		case OPT_URL: o.m.url = optarg; break;
-		case OPT_BRANCH: o.m.branch = optarg; break;
 		case OPT_PATH: tool_add_list(&o.paths, &o.npaths, optarg); break;
-		case OPT_SOURCE: o.source = optarg; break;
-		case OPT_STATE_DIR: o.state_dir = optarg; break;
-		case OPT_SYNC_TAG: o.m.sync_tag = optarg; break;
-		case OPT_LABEL: o.m.sync_tag = optarg; break;
-		case OPT_READONLY: o.readonly = 1; break;
-		case OPT_TIMEOUT:
-			o.m.timeout = tool_duration(optarg, "--git-timeout");
-			break;
-		case OPT_SSH_KEY: o.m.ssh_key = optarg; break;
-		case OPT_KNOWN_HOSTS: o.m.known_hosts = optarg; break;
-		case OPT_CA_FILE: o.m.ca_file = optarg; break;
-		case OPT_HTTP_USER: o.m.http_user = optarg; break;
-		case OPT_HTTP_PASSWORD_FILE:
-			free(o.password);
-			o.password = read_secret_file(optarg);
-			break;
+		case OPT_SYNC_TAG: o.g.m.sync_tag = optarg; break;
+		case OPT_LABEL: o.g.m.sync_tag = optarg; break;
 		case OPT_VERIFY_MODE:
 			if (strcmp(optarg, "none") == 0 || *optarg == '\0')
 				o.verify = VERIFY_NONE;
@@ -723,33 +643,21 @@ main(int argc, char *argv[])
 			tool_add_list(&o.gpg_keys, &o.ngpg_keys, optarg);
 			break;
 		case OPT_MARK_SYNCED: o.mark_synced = optarg; break;
-		case OPT_USER: o.user = optarg; break;
-		case OPT_EMAIL: o.email = optarg; break;
-		case OPT_SIGNING_KEY: o.signing_key = optarg; break;
 		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
 		case 'h': tool_help(help_text);
 		case OPT_VERSION: tool_help("git-fetch " SLUICE_VERSION "\n");
-		default: tool_usage(usage_line);
+		default:
+			if (!gitopts_flag(&o.g, ch, optarg))
+				tool_usage(usage_line);
 		}
 	}
-	if (optind != argc || o.m.url == NULL || *o.m.branch == '\0' ||
-	    *o.m.sync_tag == '\0')
+	if (optind != argc || o.g.m.url == NULL || *o.g.m.branch == '\0' ||
+	    *o.g.m.sync_tag == '\0')
 		tool_usage(usage_line);
 	if (o.verify != VERIFY_NONE && o.ngpg_keys == 0)
 		die(EXIT_CONFIG, "--git-verify-signatures-mode needs trusted "
 		    "keys: give them with --git-gpg-key-import");
-	if (o.password == NULL && (env = getenv("SLUICE_GIT_PASSWORD")) &&
-	    *env != '\0')
-		o.password = xstrdup(env);
-	o.m.http_password = o.password;
-	if (o.m.known_hosts == NULL && (home = getenv("HOME")) != NULL) {
-		buf_addf(&err, "%s/.ssh/known_hosts", home);
-		known_hosts = buf_detach(&err, NULL);
-		o.m.known_hosts = known_hosts;
-	}
-	source = o.source ? NULL : source_from_url(o.m.url);
-	if (source != NULL)
-		o.source = source;
+	gitopts_finish(&o.g);
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
@@ -757,13 +665,13 @@ main(int argc, char *argv[])
 	buf_init(&r.mirror_dir, 0);
 	buf_init(&r.sync_set, 0);
 	buf_init(&r.safe_url, 0);
-	if (flux_safe_url(o.m.url, &r.safe_url) < 0)
+	if (flux_safe_url(o.g.m.url, &r.safe_url) < 0)
 		die(EXIT_CONFIG, "--git-url: cannot parse the URL");
-	flux_sync_set_name(r.safe_url.s, o.m.branch, o.paths, o.npaths,
+	flux_sync_set_name(r.safe_url.s, o.g.m.branch, o.paths, o.npaths,
 	    &r.sync_set);
 
 	git_libgit2_init();
-	status = mirror_global_init(&o.m, &err);
+	status = mirror_global_init(&o.g.m, &err);
 	if (status != 0)
 		die(status, "%s", err.s);
 	status = state_dirs(&r);
@@ -780,9 +688,7 @@ main(int argc, char *argv[])
 	buf_release(&err);
 	tool_free_list(o.paths, o.npaths);
 	tool_free_list(o.gpg_keys, o.ngpg_keys);
-	free(o.password);
-	free(source);
-	free(known_hosts);
+	gitopts_release(&o.g);
 	ch = tool_finish(&st);
 	return status != 0 ? status : ch;
 }
