@@ -699,9 +699,11 @@ on_push_ref(const char *ref, const char *status, void *payload)
 {
 	struct session *s = payload;
 
-	if (status != NULL)
+	if (status != NULL) {
+		s->m->push_rejected = 1;
 		return session_fail(s, EXIT_CONFIG, "the server refused to "
 		    "update '%s': %s", ref, status);
+	}
 	return 0;
 }
 
@@ -721,10 +723,16 @@ mirror_push(struct mirror *m, const char *refspec, struct buf *err)
 	po.callbacks.push_update_reference = on_push_ref;
 	po.proxy_opts.type = GIT_PROXY_AUTO;
 	specs[0] = (char *)refspec;
+	m->push_rejected = 0;
 	alarm_start(m->o->timeout);
 	if (git_remote_create_anonymous(&remote, m->repo, libgit2_url(m)) < 0 ||
-	    git_remote_push(remote, &refspecs, &po) < 0 || s.status != 0)
+	    (ret = git_remote_push(remote, &refspecs, &po)) < 0 ||
+	    s.status != 0) {
+		/* libgit2 refuses a push it can tell is not a fast-forward */
+		if (ret == GIT_ENONFASTFORWARD)
+			m->push_rejected = 1;
 		ret = session_error(&s, "push to", err);
+	}
 	alarm_stop();
 	git_remote_free(remote);
 	session_release(&s);

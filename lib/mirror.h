@@ -48,6 +48,8 @@ struct mirror {
 	struct giturl url;
 	const struct mirror_opts *o;	/* borrowed */
 	int recloned;			/* it was (re)made by this open */
+	int push_rejected;		/* the last push was refused: the
+					 * branch moved (fetch and redo) */
 };
 
 /* What the remote advertised, after a fetch. */
@@ -79,7 +81,8 @@ int mirror_fetch(struct mirror *m, struct mirror_heads *heads,
 
 /*
  * Push refspec ("+refs/tags/flux-sync:refs/tags/flux-sync") to the remote.
- * A rejection is EXIT_CONFIG, with the server's reason.
+ * A rejection is EXIT_CONFIG, with the server's reason, and sets
+ * m->push_rejected (so does a push libgit2 sees is not a fast-forward).
  */
 int mirror_push(struct mirror *m, const char *refspec, struct buf *err);
 

@@ -248,7 +248,14 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 		case YAML_SCALAR_EVENT:
 			node_path(&w);
 			if (in_doc && (e = strmap_get(&here, w.path.s)) != NULL &&
-			    e->err.len == 0) {
+			    e->err.len == 0 && e->expect != NULL &&
+			    strcmp(e->expect,
+			    (const char *)ev.data.scalar.value) != 0) {
+				buf_addf(&e->err, "%s is '%.200s', not '%s' "
+				    "as expected", e->path,
+				    (const char *)ev.data.scalar.value,
+				    e->expect);
+			} else if (in_doc && e != NULL && e->err.len == 0) {
 				e->start = to_byte(&cur, ev.start_mark.index);
 				e->end = to_byte(&cur, ev.end_mark.index);
 				e->style = ev.data.scalar.style;

@@ -13,7 +13,8 @@
  *
  * A target is a document (0-based, counted as manifest-gen counts them)
  * and a JSON Pointer (RFC 6901) from the document's root; a List item is
- * "/items/N/...". The node there must be a scalar written in the file (not
+ * "/items/N/...". With expect, the scalar must hold that string now (an
+ * edit redone on a newer commit must not land on a field that moved). The node there must be a scalar written in the file (not
  * an alias, not reached through a "<<" merge). The new value is written
  * in the scalar's own style: plain stays plain when the value reads back
  * as the same string (else it is double-quoted), quoted stays quoted with
@@ -40,6 +41,7 @@ struct yedit {
 	unsigned long doc;
 	const char *path;
 	const char *value;
+	const char *expect;	/* NULL, or what the scalar must hold now */
 	/* out */
 	int done;
 	struct buf err;		/* why not, when !done */
@@ -47,7 +49,7 @@ struct yedit {
 	size_t start, end;	/* the scalar's bytes */
 	int style;
 };
-#define YEDIT_INIT { 0, NULL, NULL, 0, BUF_INIT, 0, 0, 0 }
+#define YEDIT_INIT { 0, NULL, NULL, NULL, 0, BUF_INIT, 0, 0, 0 }
 
 /*
  * Apply the n edits to the len bytes at data, writing the whole new file

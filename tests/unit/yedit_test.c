@@ -225,6 +225,16 @@ test_several(void)
 	is_int(yedit_apply(in, strlen(in), e, 3, &out), 2, "two of three");
 	ok(!e[0].done && e[1].done && e[2].done, "the aliased one refused");
 	is_str(out.s, want, "and the file as expected");
+
+	/* expect: a field that changed since is left alone */
+	buf_reset(&out);
+	e[1].expect = "b:1";
+	e[2].expect = "i:0";
+	is_int(yedit_apply(in, strlen(in), e + 1, 2, &out), 1,
+	    "one of two expected values holds");
+	ok(e[1].done && !e[2].done && strstr(e[2].err.s,
+	    "is 'i:1', not 'i:0' as expected") != NULL, "the other: %s",
+	    e[2].err.s);
 	for (i = 0; i < 3; i++)
 		yedit_release(&e[i]);
 	buf_release(&out);
