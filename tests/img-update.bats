@@ -1,0 +1,284 @@
+#!/usr/bin/env bats
+# img-update against a real git daemon: the pass git-fetch | manifest-gen,
+# then image records as img-scan writes them, then img-update, which edits
+# the YAML in the mirror's object store, commits and pushes.
+
+load helpers
+load servers/git-servers
+
+setup_file() {
+	export SRV=$BATS_FILE_TMPDIR/srv
+	mkdir -p "$SRV"
+	start_git_daemon "$SRV"
+	export GITD_PORT
+}
+
+teardown_file() {
+	stop_servers
+}
+
+setup() {
+	export SLUICE_STATE_DIR=$BATS_TEST_TMPDIR/state
+	NAME=r$BATS_TEST_NUMBER
+	URL=git://127.0.0.1:$GITD_PORT/$NAME.git
+	git_seed_repo "$SRV" "$NAME"
+}
+
+head_of() {	# head_of [REF]: the server's commit
+	git --git-dir="$SRV/$NAME.git" rev-parse "${1:-main}"
+}
+
+show() {	# show REV:PATH: a file on the server
+	git --git-dir="$SRV/$NAME.git" show "$1"
+}
+
+# put FILE CONTENT: commit FILE on the server; prints the commit
+put() {
+	git_push_commit "$SRV" "$NAME" "add $1" "$1" "$2"
+}
+
+# image NAME TAG[=RFC3339]...: an image record of source $NAME
+image() {
+	local name=$1
+	shift
+	jq -nc --arg s "$NAME" --arg n "$name" '{type: "image", source: $s,
+	    name: $n, tags: [$ARGS.positional[] | split("=") |
+	    {tag: .[0], digest: null, created: .[1]}]}' --args "$@"
+}
+
+# render: git-fetch and manifest-gen into $BATS_TEST_TMPDIR/stream
+render() {
+	git-fetch --git-url "$URL" --git-branch main --source "$NAME" |
+	    manifest-gen >"$BATS_TEST_TMPDIR/stream"
+}
+
+# update ARGS...: the stream plus the image records on stdin, into
+# img-update --git-url $URL ARGS
+update() {
+	cat "$BATS_TEST_TMPDIR/stream" - >"$BATS_TEST_TMPDIR/in"
+	img-update --git-url "$URL" --git-branch main "$@" \
+	    <"$BATS_TEST_TMPDIR/in"
+}
+
+DEPLOY='# the web app
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: prod
+  annotations:
+    fluxcd.io/automated: "true"
+    fluxcd.io/tag.app: semver:~1
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/team/web:1.0.0   # keep me
+      - name: side
+        image: "registry.example.com/team/side:2.0"'
+
+@test "one image: the scalar changes, nothing else; Flux's commit message" {
+	local before
+	put apps/web.yaml "$DEPLOY" >/dev/null
+	before=$(head_of)
+	render
+	run --separate-stderr -0 update < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2 2.0.0 1.5.0-rc.1)
+	[ "$(head_of main~1)" = "$before" ]
+	[ "$(show main:apps/web.yaml)" = "${DEPLOY/web:1.0.0/web:1.4.2}" ]
+	[ "$(git --git-dir="$SRV/$NAME.git" diff --name-only main~1 main)" = \
+	    apps/web.yaml ]
+	[ "$(git --git-dir="$SRV/$NAME.git" log -1 --format='%an <%ae>|%B' main)" = \
+	    "sluice <sluice@localhost>|Auto-release registry.example.com/team/web:1.4.2" ]
+	lines_of_type update | jqe '.commit == "'"$(head_of)"'" and .id ==
+	    "prod:deployment/web" and .container == "app" and
+	    .file == "apps/web.yaml" and
+	    .from == "registry.example.com/team/web:1.0.0" and
+	    .to == "registry.example.com/team/web:1.4.2" and
+	    .dryRun == false'
+	lines_of_type end | tail -n 1 | jqe '.stage == "img-update" and .ok and
+	    .counts.updates == 1'
+	# the next pass has nothing to do
+	render
+	run --separate-stderr -0 update < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2 2.0.0)
+	[ -z "$(lines_of_type update)" ]
+}
+
+@test "--dry-run shows the diff and pushes nothing" {
+	local before
+	put apps/web.yaml "$DEPLOY" >/dev/null
+	before=$(head_of)
+	render
+	run --separate-stderr -0 update --dry-run < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2)
+	[ "$(head_of)" = "$before" ]
+	lines_of_type update | jqe '.commit == null and .dryRun == true and
+	    .to == "registry.example.com/team/web:1.4.2"'
+	[[ $stderr == *'-        image: registry.example.com/team/web:1.0.0   # keep me'* ]]
+	[[ $stderr == *'+        image: registry.example.com/team/web:1.4.2   # keep me'* ]]
+	# no URL needed to look
+	run --separate-stderr -0 img-update --dry-run <"$BATS_TEST_TMPDIR/in"
+}
+
+@test "several images in several files: one commit, Flux's list message" {
+	put apps/web.yaml "$DEPLOY" >/dev/null
+	put apps/hr.yaml 'apiVersion: helm.fluxcd.io/v1
+kind: HelmRelease
+metadata:
+  name: hr
+  namespace: prod
+  annotations:
+    fluxcd.io/automated: "true"
+    fluxcd.io/tag.chart-image: glob:v*
+spec:
+  values:
+    image:
+      repository: quay.io/team/chart   # the chart image
+      tag: v1' >/dev/null
+	render
+	run --separate-stderr -0 update --git-ci-skip < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2
+	    image quay.io/team/chart v1=2024-01-01T00:00:00Z \
+	        v2=2024-02-01T00:00:00Z x9=2024-03-01T00:00:00Z)
+	[ "$(lines_of_type update | wc -l)" -eq 2 ]
+	[ "$(git --git-dir="$SRV/$NAME.git" log -1 --format=%B main)" = \
+	    "Auto-release multiple (2) images
+
+ - quay.io/team/chart:v2
+ - registry.example.com/team/web:1.4.2
+
+[ci skip]" ]
+	[ "$(git --git-dir="$SRV/$NAME.git" rev-list --count main~1..main)" = 1 ]
+	[[ "$(show main:apps/hr.yaml)" == *'      tag: v2'* ]]
+	[[ "$(show main:apps/hr.yaml)" == *'repository: quay.io/team/chart   # the chart image'* ]]
+}
+
+@test "the branch moved meanwhile: fetched, redone on the new head, pushed" {
+	local theirs
+	put apps/web.yaml "$DEPLOY" >/dev/null
+	render
+	# somebody pushes while img-update works on an older commit
+	theirs=$(put apps/other.yaml 'kind: ConfigMap')
+	run --separate-stderr -0 update < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2)
+	[ "$(head_of main~1)" = "$theirs" ]
+	[ "$(show main:apps/other.yaml)" = 'kind: ConfigMap' ]
+	[ "$(show main:apps/web.yaml)" = "${DEPLOY/web:1.0.0/web:1.4.2}" ]
+	[[ $stderr == *moved* ]]
+	lines_of_type update | jqe '.commit == "'"$(head_of)"'"'
+}
+
+@test "the field changed on the new head: left alone, nothing overwritten" {
+	local theirs
+	put apps/web.yaml "$DEPLOY" >/dev/null
+	render
+	theirs=$(put apps/web.yaml "${DEPLOY/web:1.0.0/web:1.3.0}")
+	run --separate-stderr -1 update < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2)
+	[ "$(head_of)" = "$theirs" ]
+	lines_of_type error | jqe '.stage == "img-update" and
+	    .id == "prod:deployment/web" and
+	    (.message | test("not .*registry.example.com/team/web:1.0.0.* as expected"))'
+	lines_of_type end | tail -n 1 | jqe '.ok == false and
+	    .failed == ["prod:deployment/web"]'
+}
+
+@test "locked, not automated, ignored and pinned workloads are left alone" {
+	local before
+	put apps/w.yaml '---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: locked, annotations: {fluxcd.io/automated: "true", fluxcd.io/locked: "true"}}
+spec: {template: {spec: {containers: [{name: a, image: "r.io/a:1.0.0"}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: manual}
+spec: {template: {spec: {containers: [{name: a, image: "r.io/a:1.0.0"}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ign, annotations: {fluxcd.io/automated: "true", fluxcd.io/ignore: "true"}}
+spec: {template: {spec: {containers: [{name: a, image: "r.io/a:1.0.0"}]}}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: pinned, annotations: {fluxcd.io/automated: "true"}}
+spec: {template: {spec: {containers: [{name: a, image: "r.io/a:1.0.0@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}]}}}' >/dev/null
+	before=$(head_of)
+	render
+	run --separate-stderr -0 update < <(image r.io/a 1.0.0 2.0.0)
+	[ "$(head_of)" = "$before" ]
+	[ -z "$(lines_of_type update)" ]
+	[[ $stderr == *"pinned by digest"* ]]
+	lines_of_type end | tail -n 1 | jqe '.ok and .counts.skipped == 1'
+}
+
+@test "time filters: no creation time for the current image means no move" {
+	local before
+	put apps/web.yaml "${DEPLOY/semver:~1/glob:*}" >/dev/null
+	before=$(head_of)
+	render
+	run --separate-stderr -0 update < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2=2024-01-01T00:00:00Z)
+	[ "$(head_of)" = "$before" ]
+	[[ $stderr == *"has no creation time"* ]]
+	render
+	run --separate-stderr -0 update < <(
+	    image registry.example.com/team/web 1.0.0=2023-01-01T00:00:00Z \
+	        1.4.2=2024-01-01T00:00:00Z hotfix=2022-01-01T00:00:00Z)
+	[[ "$(show main:apps/web.yaml)" == *'team/web:1.4.2   # keep me'* ]]
+}
+
+@test "List items and later documents are edited in place" {
+	put apps/list.yaml 'apiVersion: v1
+kind: ConfigMap
+metadata: {name: first}
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Service
+  metadata: {name: s}
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: listed
+    annotations: {fluxcd.io/automated: "true", fluxcd.io/tag.a: "semver:*"}
+  spec:
+    template:
+      spec:
+        initContainers:
+        - {name: a, image: '"'"'r.io/a:1.0.0'"'"'}' >/dev/null
+	render
+	run --separate-stderr -0 update < <(image r.io/a 1.0.0 1.1.0)
+	[[ "$(show main:apps/list.yaml)" == *"- {name: a, image: 'r.io/a:1.1.0'}" ]]
+	[ "$(show main:apps/list.yaml | head -n 3)" = 'apiVersion: v1
+kind: ConfigMap
+metadata: {name: first}' ]
+}
+
+@test "--git-readonly refuses to commit (78); bad usage (64)" {
+	run --separate-stderr -78 img-update --git-url "$URL" --git-readonly \
+	    </dev/null
+	[[ $stderr == *"--git-readonly"* ]]
+	run --separate-stderr -64 img-update </dev/null
+	run --separate-stderr -0 img-update --git-readonly --dry-run </dev/null
+}
+
+@test "a stream cut before the objects' end record changes nothing" {
+	local before
+	put apps/web.yaml "$DEPLOY" >/dev/null
+	before=$(head_of)
+	render
+	grep -v '"type":"end"' "$BATS_TEST_TMPDIR/stream" >"$BATS_TEST_TMPDIR/cut"
+	mv "$BATS_TEST_TMPDIR/cut" "$BATS_TEST_TMPDIR/stream"
+	run --separate-stderr -1 update < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2)
+	[ "$(head_of)" = "$before" ]
+	lines_of_type end | tail -n 1 | jqe '.ok == false and
+	    (.message | test("incomplete input"))'
+}
