@@ -24,6 +24,9 @@
  * field still holds the value it had), up to three times: nobody else's
  * commit is ever overwritten.
  *
+ * Objects made by .flux.yaml generators get an error record: their
+ * updaters (commandUpdated, patchUpdated) are not run yet.
+ *
  * Flags: the Git flags of git-fetch (--git-url, --git-branch,
  * credentials, --git-user, --git-email, --git-signing-key,
  * --git-readonly), --git-ci-skip, --git-ci-skip-message TEXT, --dry-run,
@@ -241,6 +244,16 @@ take_revision(struct run *r, const json_t *j)
 	s->git_dir = dup_str(json_object_get(j, "gitDir"));
 }
 
+/* Objects .flux.yaml generators made are named after the .flux.yaml. */
+static int
+is_generated(const char *file)
+{
+	size_t n = strlen(file);
+
+	return n >= 10 && strcmp(file + n - 10, ".flux.yaml") == 0 &&
+	    (n == 10 || file[n - 11] == '/');
+}
+
 static void
 take_object(struct run *r, json_t *j)
 {
@@ -258,6 +271,17 @@ take_object(struct run *r, json_t *j)
 	    "ignored")) || json_string_value(json_object_get(j, "file")) ==
 	    NULL || json_string_value(json_object_get(j, "id")) == NULL)
 		goto out;
+	if (is_generated(json_string_value(json_object_get(j, "file")))) {
+		/* NEEDSWORK: .flux.yaml updaters (commandUpdated,
+		 * patchUpdated) are not written yet */
+		buf_addf(&err, "made by the generators of '%s': img-update "
+		    "cannot update generated manifests yet",
+		    json_string_value(json_object_get(j, "file")));
+		error_record(r, s, json_string_value(json_object_get(j,
+		    "file")), json_string_value(json_object_get(j, "id")),
+		    err.s);
+		goto out;
+	}
 	s->w = xreallocarray(s->w, s->nw + 1, sizeof(*s->w));
 	wr = &s->w[s->nw++];
 	wr->id = dup_str(json_object_get(j, "id"));
