@@ -46,12 +46,12 @@
 
 #include "lib/buf.h"
 #include "lib/gitopts.h"
-#include "lib/gpgv.h"
+#include "lib/gitcommit.h"
+#include "lib/mirror.h"
 #include "lib/imgref.h"
 #include "lib/jsonw.h"
 #include "lib/latest.h"
 #include "lib/log.h"
-#include "lib/mirror.h"
 #include "lib/num.h"
 #include "lib/rec.h"
 #include "lib/strmap.h"
@@ -62,8 +62,6 @@
 #include "lib/banned.h"
 
 #define STAGE "img-update"
-#define MAX_PUSHES 3
-#define WORK_REF "refs/sluice/img-update"
 
 static const char usage_line[] =
     "usage: img-update --git-url URL [--git-branch B] [options]\n"
@@ -441,7 +439,7 @@ plan(struct run *r, struct source *s)
 	buf_release(&err);
 }
 
-/* ---- editing the blobs ---- */
+/* ---- editing the files ---- */
 
 static int
 cmp_file(const void *a, const void *b)
@@ -451,123 +449,45 @@ cmp_file(const void *a, const void *b)
 	return strcmp(x->file, y->file);
 }
 
-/* A blob's bytes at path in tree into out: 0, or -1 with err. */
+/* What gitcommit's callbacks need: the changes, grouped by file. */
+struct commit_job {
+	const struct run *r;
+	struct source *s;
+	size_t *first;		/* file i's changes: [first[i], first[i+1]) */
+};
+
+/* gitcommit's edit: apply file i's changes to its bytes. */
 static int
-read_blob(git_repository *repo, git_tree *tree, const char *path,
-    struct buf *out, git_filemode_t *mode, struct buf *err)
+edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new)
 {
-	git_tree_entry *te = NULL;
-	git_blob *blob = NULL;
-	int rc = -1;
+	struct commit_job *job = arg;
+	struct change *c = job->s->c;
+	size_t k, from = job->first[i], to = job->first[i + 1];
+	struct yedit *e = xcalloc(to - from, sizeof(*e));
+	size_t made = 0;
 
-	if (git_tree_entry_bypath(&te, tree, path) < 0 ||
-	    git_tree_entry_type(te) != GIT_OBJECT_BLOB ||
-	    git_blob_lookup(&blob, repo, git_tree_entry_id(te)) < 0) {
-		buf_addf(err, "'%s' is not a file in the commit", path);
-		goto out;
+	for (k = from; k < to; k++) {
+		e[k - from] = (struct yedit)YEDIT_INIT;
+		e[k - from].doc = c[k].doc;
+		e[k - from].path = c[k].path;
+		e[k - from].value = c[k].value;
+		e[k - from].expect = c[k].expect;
 	}
-	*mode = git_tree_entry_filemode(te);
-	buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
-	rc = 0;
-out:
-	git_blob_free(blob);
-	git_tree_entry_free(te);
-	return rc;
-}
-
-/* Write lines of old and new that differ, as a unified diff, to stderr. */
-static void
-show_diff(const char *file, const struct buf *old, const struct buf *new)
-{
-	const char *a = old->s, *b = new->s, *ae, *be;
-	unsigned long line = 1;
-
-	fprintf(stderr, "--- a/%s\n+++ b/%s\n", file, file);
-	while (*a != '\0' || *b != '\0') {
-		ae = a + strcspn(a, "\n");
-		be = b + strcspn(b, "\n");
-		if (ae - a != be - b || memcmp(a, b, (size_t)(ae - a)) != 0)
-			fprintf(stderr, "@@ -%lu +%lu @@\n-%.*s\n+%.*s\n", line,
-			    line, (int)(ae - a), a, (int)(be - b), b);
-		a = *ae ? ae + 1 : ae;
-		b = *be ? be + 1 : be;
-		line++;
+	if (old != NULL)
+		made = yedit_apply(old, len, e, to - from, new);
+	for (k = from; k < to; k++) {
+		c[k].e.done = e[k - from].done;
+		buf_reset(&c[k].e.err);
+		if (old == NULL)
+			buf_addf(&c[k].e.err, "'%s' is not a file in the "
+			    "commit", c[k].file);
+		else if (!c[k].e.done)
+			buf_adds(&c[k].e.err, e[k - from].err.s);
+		yedit_release(&e[k - from]);
 	}
+	free(e);
+	return made > 0;
 }
-
-/*
- * Make the changes to the files of tree: each file's new blob is written
- * (unless dry_run) and its tree update added to *ups. Changes that fail
- * get their e.err. Returns how many were made.
- */
-static size_t
-edit_files(struct run *r, struct source *s, git_repository *repo,
-    git_tree *tree, git_tree_update **ups, size_t *nups)
-{
-	struct buf old = BUF_INIT, new = BUF_INIT, err = BUF_INIT;
-	struct yedit *e;
-	git_filemode_t mode;
-	git_oid oid;
-	size_t i, k, end, made = 0;
-
-	*ups = xcalloc(s->nc ? s->nc : 1, sizeof(**ups));
-	*nups = 0;
-	for (i = 0; i < s->nc; i = end) {
-		for (end = i; end < s->nc && strcmp(s->c[end].file,
-		    s->c[i].file) == 0; end++)
-			;
-		buf_reset(&old);
-		buf_reset(&new);
-		buf_reset(&err);
-		e = xcalloc(end - i, sizeof(*e));
-		for (k = i; k < end; k++) {
-			buf_reset(&s->c[k].e.err);
-			e[k - i] = (struct yedit)YEDIT_INIT;
-			e[k - i].doc = s->c[k].doc;
-			e[k - i].path = s->c[k].path;
-			e[k - i].value = s->c[k].value;
-			e[k - i].expect = s->c[k].expect;
-		}
-		if (read_blob(repo, tree, s->c[i].file, &old, &mode,
-		    &err) < 0) {
-			for (k = i; k < end; k++)
-				buf_adds(&s->c[k].e.err, err.s);
-			free(e);
-			continue;
-		}
-		if (yedit_apply(old.s, old.len, e, end - i, &new) == 0) {
-			/* nothing to write */
-		} else if (r->o->dry_run) {
-			show_diff(s->c[i].file, &old, &new);
-		} else if (git_blob_create_from_buffer(&oid, repo, new.s,
-		    new.len) < 0) {
-			for (k = i; k < end; k++)
-				e[k - i].done = 0;
-			buf_addf(&err, "cannot write a blob: %s",
-			    git_error_last()->message);
-		} else {
-			(*ups)[*nups].action = GIT_TREE_UPDATE_UPSERT;
-			(*ups)[*nups].id = oid;
-			(*ups)[*nups].filemode = mode;
-			(*ups)[(*nups)++].path = s->c[i].file;
-		}
-		for (k = i; k < end; k++) {
-			s->c[k].e.done = e[k - i].done;
-			if (!e[k - i].done)
-				buf_adds(&s->c[k].e.err, e[k - i].err.len ?
-				    e[k - i].err.s : err.s);
-			made += e[k - i].done;
-			yedit_release(&e[k - i]);
-		}
-		free(e);
-	}
-	buf_release(&old);
-	buf_release(&new);
-	buf_release(&err);
-	return made;
-}
-
-/* ---- the commit ---- */
 
 static int
 cmp_str(const void *a, const void *b)
@@ -575,10 +495,11 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Flux v1's automated commit message (flux-v1-reference.md 6.7). */
+/* gitcommit's message: Flux v1's automated one (flux-v1-reference.md 6.7). */
 static void
-commit_message(const struct run *r, const struct source *s, struct buf *out)
+commit_message(void *arg, struct buf *out)
 {
+	const struct source *s = ((struct commit_job *)arg)->s;
 	char **refs = xcalloc(s->nc ? s->nc : 1, sizeof(*refs));
 	size_t i, n = 0;
 
@@ -603,204 +524,43 @@ commit_message(const struct run *r, const struct source *s, struct buf *out)
 		for (i = 0; i < n; i++)
 			buf_addf(out, " - %s\n", refs[i]);
 	}
-	if (r->o->ci_skip != NULL)
-		buf_adds(out, r->o->ci_skip);
 	free(refs);
 }
 
-/*
- * The message as "git commit --file" leaves it, which is how Flux v1
- * committed: blank lines collapsed, trailing white space gone, one final
- * newline.
- */
-static void
-clean_message(struct buf *msg)
-{
-	git_buf clean = GIT_BUF_INIT;
-
-	if (git_message_prettify(&clean, msg->s, 0, '#') == 0) {
-		buf_reset(msg);
-		buf_add(msg, clean.ptr, clean.size);
-	}
-	git_buf_dispose(&clean);
-}
-
-/*
- * The commit of tree on parent, signed when asked: its id in *out. 0, or
- * -1 with err.
- */
+/* Make the source's changes: 0 (hex the commit, or ""), or an exit status. */
 static int
-make_commit(const struct run *r, git_repository *repo, const git_oid *tree_id,
-    git_commit *parent, const char *msg, git_oid *out, struct buf *err)
+commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 {
-	git_signature *sig = NULL;
-	git_tree *tree = NULL;
-	git_buf body = GIT_BUF_INIT;
-	struct buf gpg = BUF_INIT;
-	const git_commit *parents[1] = { parent };
-	int rc = -1;
+	struct commit_job job = { r, s, NULL };
+	struct gitcommit gc = GITCOMMIT_INIT;
+	const char **files;
+	size_t i, n = 0;
+	int rc;
 
-	if (git_signature_now(&sig, r->o->g.user, r->o->g.email) < 0) {
-		buf_addf(err, "bad committer '%s <%s>'", r->o->g.user,
-		    r->o->g.email);
-		goto out;
-	}
-	if (git_tree_lookup(&tree, repo, tree_id) < 0)
-		goto git_err;
-	if (r->o->g.signing_key == NULL) {
-		if (git_commit_create(out, repo, NULL, sig, sig, NULL, msg, tree,
-		    1, parents) < 0)
-			goto git_err;
-		rc = 0;
-		goto out;
-	}
-	if (git_commit_create_buffer(&body, repo, sig, sig, NULL, msg, tree, 1,
-	    parents) < 0)
-		goto git_err;
-	if (gpgv_sign(r->o->g.signing_key, body.ptr, body.size, &gpg,
-	    err) < 0)
-		goto out;
-	if (git_commit_create_with_signature(out, repo, body.ptr, gpg.s,
-	    NULL) < 0)
-		goto git_err;
-	rc = 0;
-	goto out;
-git_err:
-	buf_addf(err, "cannot make the commit: %s", git_error_last() ?
-	    git_error_last()->message : "unknown error");
-out:
-	git_buf_dispose(&body);
-	buf_release(&gpg);
-	git_tree_free(tree);
-	git_signature_free(sig);
-	return rc;
-}
-
-/*
- * Edit, commit on base and push. 0 pushed (*commit set); 1 the push was
- * refused because the branch moved; or an exit status with err.
- */
-static int
-attempt(struct run *r, struct source *s, struct mirror *m,
-    const git_oid *base, git_oid *commit, struct buf *err)
-{
-	git_commit *parent = NULL;
-	git_tree *tree = NULL;
-	git_tree_update *ups = NULL;
-	git_reference *ref = NULL;
-	git_oid tree_id;
-	struct buf msg = BUF_INIT, spec = BUF_INIT;
-	size_t nups = 0;
-	int rc = EXIT_SOFTWARE;
-
-	if (git_commit_lookup(&parent, m->repo, base) < 0 ||
-	    git_commit_tree(&tree, parent) < 0) {
-		buf_addf(err, "cannot read the commit to update: %s",
-		    git_error_last()->message);
-		rc = EXIT_IOERR;
-		goto out;
-	}
-	if (edit_files(r, s, m->repo, tree, &ups, &nups) == 0) {
-		rc = 0;
-		git_oid_cpy(commit, base);	/* nothing made */
-		goto out;
-	}
-	commit_message(r, s, &msg);
-	clean_message(&msg);
-	if (git_tree_create_updated(&tree_id, m->repo, tree, nups, ups) < 0) {
-		buf_addf(err, "cannot write the tree: %s",
-		    git_error_last()->message);
-		rc = EXIT_IOERR;
-		goto out;
-	}
-	if (make_commit(r, m->repo, &tree_id, parent, msg.s, commit,
-	    err) < 0) {
-		rc = r->o->g.signing_key ? EXIT_CONFIG : EXIT_IOERR;
-		goto out;
-	}
-	if (git_reference_create(&ref, m->repo, WORK_REF, commit, 1,
-	    "img-update") < 0) {
-		buf_addf(err, "cannot write %s: %s", WORK_REF,
-		    git_error_last()->message);
-		rc = EXIT_IOERR;
-		goto out;
-	}
-	/* not forced: a branch that moved refuses it */
-	buf_addf(&spec, "%s:refs/heads/%s", WORK_REF, r->o->g.m.branch);
-	rc = mirror_push(m, spec.s, err);
-	if (rc != 0 && m->push_rejected)
-		rc = 1;
-out:
-	free(ups);
-	git_reference_free(ref);
-	git_tree_free(tree);
-	git_commit_free(parent);
-	buf_release(&msg);
-	buf_release(&spec);
-	return rc;
-}
-
-/* The pushed commit becomes the mirror's branch too. */
-static void
-move_branch(const struct run *r, struct mirror *m, const git_oid *commit)
-{
-	struct buf name = BUF_INIT;
-	git_reference *ref = NULL;
-
-	buf_addf(&name, "refs/heads/%s", r->o->g.m.branch);
-	if (git_reference_create(&ref, m->repo, name.s, commit, 1,
-	    "img-update: pushed") < 0)
-		log_warn("cannot move '%s' in the mirror: %s", name.s,
-		    git_error_last()->message);
-	git_reference_free(ref);
-	buf_release(&name);
-}
-
-static int
-commit_and_push(struct run *r, struct source *s, char *hex, struct buf *err)
-{
-	struct mirror m;
-	struct mirror_heads heads;
-	git_oid base, commit;
-	int rc, tries;
-
-	memset(&m, 0, sizeof(m));
-	m.lock_fd = -1;
-	if (git_oid_fromstr(&base, s->commit) < 0) {
-		buf_addf(err, "the revision's commit '%s' is not a commit id",
-		    s->commit);
-		return EXIT_DATAERR;
-	}
-	if ((rc = mirror_open_existing(&m, s->git_dir, &r->o->g.m, err)) != 0)
-		return rc;
-	for (tries = 1; ; tries++) {
-		rc = attempt(r, s, &m, &base, &commit, err);
-		if (rc != 1)
-			break;
-		if (tries == MAX_PUSHES) {
-			buf_addf(err, " (the branch moved %d times: the next "
-			    "run tries again)", MAX_PUSHES);
-			rc = EXIT_TEMPFAIL;
-			break;
+	qsort(s->c, s->nc, sizeof(*s->c), cmp_file);
+	files = xcalloc(s->nc + 1, sizeof(*files));
+	job.first = xcalloc(s->nc + 1, sizeof(*job.first));
+	for (i = 0; i < s->nc; i++) {
+		if (n == 0 || strcmp(files[n - 1], s->c[i].file) != 0) {
+			job.first[n] = i;
+			files[n++] = s->c[i].file;
 		}
-		log_info("'%s' moved while updating: fetching and updating "
-		    "the new head", r->o->g.m.branch);
-		buf_reset(err);
-		if ((rc = mirror_fetch(&m, &heads, err)) != 0)
-			break;
-		if (!heads.has_branch) {
-			buf_addf(err, "the branch '%s' is gone",
-			    r->o->g.m.branch);
-			rc = EXIT_CONFIG;
-			break;
-		}
-		git_oid_cpy(&base, &heads.branch);
 	}
-	if (rc == 0 && !git_oid_equal(&commit, &base)) {
-		move_branch(r, &m, &commit);
-		git_oid_tostr(hex, GIT_OID_HEXSZ + 1, &commit);
-	}
-	mirror_close(&m);
+	job.first[n] = s->nc;
+	gc.g = &r->o->g;
+	gc.git_dir = s->git_dir;
+	gc.base = s->commit;
+	gc.files = files;
+	gc.nfiles = n;
+	gc.edit = edit_file;
+	gc.message = commit_message;
+	gc.arg = &job;
+	gc.ci_skip = r->o->ci_skip;
+	gc.dry_run = r->o->dry_run;
+	rc = gitcommit_run(&gc, err);
+	memcpy(hex, gc.commit, sizeof(gc.commit));
+	free(files);
+	free(job.first);
 	return rc;
 }
 
@@ -829,32 +589,7 @@ finish_source(struct run *r, struct source *s)
 		    "nothing was changed";
 		goto end;
 	}
-	qsort(s->c, s->nc, sizeof(*s->c), cmp_file);
-	if (r->o->dry_run) {
-		git_repository *repo = NULL;
-		git_commit *cm = NULL;
-		git_tree *tree = NULL;
-		git_tree_update *ups = NULL;
-		size_t nups;
-		git_oid oid;
-
-		if (git_repository_open_bare(&repo, s->git_dir) < 0 ||
-		    git_oid_fromstr(&oid, s->commit) < 0 ||
-		    git_commit_lookup(&cm, repo, &oid) < 0 ||
-		    git_commit_tree(&tree, cm) < 0) {
-			buf_addf(&err, "cannot read commit %s in '%s'",
-			    s->commit, s->git_dir);
-			rc = EXIT_IOERR;
-		} else {
-			edit_files(r, s, repo, tree, &ups, &nups);
-		}
-		free(ups);
-		git_tree_free(tree);
-		git_commit_free(cm);
-		git_repository_free(repo);
-	} else {
-		rc = commit_and_push(r, s, hex, &err);
-	}
+	rc = commit_changes(r, s, hex, &err);
 	if (rc != 0) {
 		log_event(LOG_ERROR, (const char *const[]){ "source", s->name,
 		    NULL }, "%s", err.s);

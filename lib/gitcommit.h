@@ -1,0 +1,59 @@
+/*
+ * gitcommit.h: change files of a source's commit and push the result,
+ * with no worktree: the new blobs, the trees above them and one commit
+ * go into the source's bare mirror (the revision record's gitDir), and
+ * the commit is pushed to the branch as a fast-forward. img-update and
+ * the workload commands share it.
+ *
+ *	struct gitcommit c = GITCOMMIT_INIT;
+ *	c.g = &opts.g;  c.git_dir = dir;  c.base = commit_hex;
+ *	c.files = files;  c.nfiles = n;	   -- sorted, distinct
+ *	c.edit = my_edit;  c.message = my_message;  c.arg = me;
+ *	rc = gitcommit_run(&c, &err);	   -- c.commit: the pushed id
+ *
+ * edit is called once per file per attempt with the file's bytes in the
+ * commit being changed (old NULL when the path is not a file there) and
+ * returns 1 with the whole new file in *new, or 0 to leave it; it keeps
+ * its own record of what it did and why not, since each attempt starts
+ * over. message is called after the edits of the attempt that commits.
+ *
+ * If the push is refused because the branch moved, the mirror is fetched
+ * and the edits are made again on the new head, up to three times:
+ * nobody else's commit is overwritten (an edit should check that what it
+ * changes still holds what it expected). With dry_run the edits are made
+ * in memory on base, their diff goes to stderr, and nothing is written.
+ *
+ * Returns 0 (commit "" when no file changed), or an exit status with err:
+ * 74 the mirror could not be read or written, 75 the push failed for now
+ * or the branch kept moving, 78 credentials or the signing key, 65 a base
+ * that is not a commit id.
+ */
+#ifndef SLUICE_GITCOMMIT_H
+#define SLUICE_GITCOMMIT_H
+
+#include <stddef.h>
+
+#include "lib/buf.h"
+#include "lib/gitopts.h"
+
+struct gitcommit {
+	const struct gitopts *g;
+	const char *git_dir;		/* the source's bare mirror */
+	const char *base;		/* the commit to change, hex */
+	const char *const *files;	/* paths in the tree, sorted */
+	size_t nfiles;
+	int (*edit)(void *arg, size_t file, const char *old, size_t len,
+	    struct buf *new);
+	void (*message)(void *arg, struct buf *msg);
+	void *arg;
+	const char *ci_skip;		/* appended to the message, or NULL */
+	int dry_run;
+	/* out */
+	char commit[41];		/* pushed, or "" */
+};
+#define GITCOMMIT_INIT { NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, \
+	NULL, 0, "" }
+
+int gitcommit_run(struct gitcommit *c, struct buf *err);
+
+#endif
