@@ -8,7 +8,7 @@
  *
  * libyaml's marks count characters, not bytes (a CRLF counts 2, as two
  * characters), so marks are turned into byte offsets by walking the UTF-8
- * from the last offset found: events come in file order.
+ * from the last offset found (lib/ywalk.h): events come in file order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,27 +22,8 @@
 #include "lib/xalloc.h"
 #include "lib/yedit.h"
 #include "lib/yml.h"
+#include "lib/ywalk.h"
 #include "lib/banned.h"
-
-/* A position: characters (as libyaml counts) and bytes. */
-struct cursor {
-	const unsigned char *data;
-	size_t len, ci, bi;
-};
-
-static size_t
-to_byte(struct cursor *c, size_t ci)
-{
-	unsigned char b;
-
-	while (c->ci < ci && c->bi < c->len) {
-		b = c->data[c->bi];
-		c->bi += b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 :
-		    b >= 0xc0 ? 2 : 1;
-		c->ci++;
-	}
-	return c->bi < c->len ? c->bi : c->len;
-}
 
 /* The range of one document with edits, and its edits. */
 struct doc {
@@ -51,101 +32,6 @@ struct doc {
 	struct yedit **e;
 	size_t n;
 };
-
-/* Where the walk is: one frame per open collection. */
-struct frame {
-	int seq;
-	unsigned long index;	/* seq: the next item's */
-	int want_key;		/* map: the next node is a key */
-	char *key;		/* map: the key of the value being read */
-	size_t path_len;	/* the collection's own path */
-};
-
-struct walk {
-	struct frame *f;
-	size_t depth, alloc;
-	struct buf path;
-};
-
-static void
-add_segment(struct buf *path, const char *s)
-{
-	buf_addch(path, '/');
-	for (; *s != '\0'; s++) {
-		if (*s == '~')
-			buf_adds(path, "~0");
-		else if (*s == '/')
-			buf_adds(path, "~1");
-		else
-			buf_addch(path, *s);
-	}
-}
-
-/* Set w->path to the path of the node starting now. */
-static void
-node_path(struct walk *w)
-{
-	struct frame *top;
-	char num[32];
-
-	if (w->depth == 0) {
-		buf_reset(&w->path);
-		return;
-	}
-	top = &w->f[w->depth - 1];
-	buf_setlen(&w->path, top->path_len);
-	if (top->seq) {
-		snprintf(num, sizeof(num), "%lu", top->index);
-		add_segment(&w->path, num);
-	} else if (top->want_key || top->key == NULL) {
-		/* a key, or under a key that is not a plain string: no target
-		 * can be here (targets never hold \001) */
-		buf_adds(&w->path, "/\001");
-	} else {
-		add_segment(&w->path, top->key);
-	}
-}
-
-/* The node just read is complete: move its parent on. */
-static void
-node_done(struct walk *w, const char *scalar_key)
-{
-	struct frame *top;
-
-	if (w->depth == 0)
-		return;
-	top = &w->f[w->depth - 1];
-	if (top->seq) {
-		top->index++;
-	} else if (top->want_key) {
-		free(top->key);
-		top->key = scalar_key ? xstrdup(scalar_key) : NULL;
-		top->want_key = 0;
-	} else {
-		top->want_key = 1;
-	}
-}
-
-static void
-push(struct walk *w, int seq)
-{
-	if (w->depth == w->alloc) {
-		w->alloc = w->alloc ? 2 * w->alloc : 16;
-		w->f = xreallocarray(w->f, w->alloc, sizeof(*w->f));
-	}
-	memset(&w->f[w->depth], 0, sizeof(*w->f));
-	w->f[w->depth].seq = seq;
-	w->f[w->depth].want_key = !seq;
-	w->f[w->depth].path_len = w->path.len;
-	w->depth++;
-}
-
-static void
-pop(struct walk *w)
-{
-	w->depth--;
-	free(w->f[w->depth].key);
-}
 
 static int
 cmp_doc(const void *a, const void *b)
@@ -184,8 +70,7 @@ not_scalar(struct yedit *e, const char *what)
 static int
 find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 {
-	struct cursor cur = { (const unsigned char *)data, len, 0, 0 };
-	struct walk w = { NULL, 0, 0, BUF_INIT };
+	struct ywalk w = YWALK_INIT;
 	struct strmap here = STRMAP_INIT;
 	yaml_parser_t p;
 	yaml_event_t ev;
@@ -194,8 +79,7 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 	struct yedit *e;
 	int rc = -1, in_doc = 0;
 
-	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
-		cur.bi = 3;	/* libyaml counts no character for a BOM */
+	ywalk_start(&w, data, len);
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
 	while (di < ndocs) {
@@ -216,7 +100,7 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 		case YAML_DOCUMENT_START_EVENT:
 			in_doc = docs[di].index == docno;
 			if (in_doc) {
-				docs[di].start = to_byte(&cur,
+				docs[di].start = ywalk_byte(&w,
 				    ev.start_mark.index);
 				strmap_release(&here, NULL);
 				for (i = 0; i < docs[di].n; i++)
@@ -226,11 +110,11 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 						    "%s is edited twice",
 						    docs[di].e[i]->path);
 			}
-			buf_reset(&w.path);
+			ywalk_reset(&w);
 			break;
 		case YAML_DOCUMENT_END_EVENT:
 			if (in_doc) {
-				docs[di].end = to_byte(&cur, ev.end_mark.index);
+				docs[di].end = ywalk_byte(&w, ev.end_mark.index);
 				di++;
 			}
 			docno++;
@@ -246,7 +130,7 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 			di = ndocs;
 			break;
 		case YAML_SCALAR_EVENT:
-			node_path(&w);
+			ywalk_node(&w);
 			if (in_doc && (e = strmap_get(&here, w.path.s)) != NULL &&
 			    e->err.len == 0 && e->expect != NULL &&
 			    strcmp(e->expect,
@@ -256,30 +140,30 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 				    (const char *)ev.data.scalar.value,
 				    e->expect);
 			} else if (in_doc && e != NULL && e->err.len == 0) {
-				e->start = to_byte(&cur, ev.start_mark.index);
-				e->end = to_byte(&cur, ev.end_mark.index);
+				e->start = ywalk_byte(&w, ev.start_mark.index);
+				e->end = ywalk_byte(&w, ev.end_mark.index);
 				e->style = ev.data.scalar.style;
 				e->done = 1;	/* found; verified later */
 			}
-			node_done(&w, (const char *)ev.data.scalar.value);
+			ywalk_done(&w, (const char *)ev.data.scalar.value);
 			break;
 		case YAML_ALIAS_EVENT:
-			node_path(&w);
+			ywalk_node(&w);
 			if (in_doc && (e = strmap_get(&here, w.path.s)) != NULL)
 				not_scalar(e, "an alias");
-			node_done(&w, NULL);
+			ywalk_done(&w, NULL);
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT:
-			node_path(&w);
+			ywalk_node(&w);
 			if (in_doc && (e = strmap_get(&here, w.path.s)) != NULL)
 				not_scalar(e, "a collection");
-			push(&w, ev.type == YAML_SEQUENCE_START_EVENT);
+			ywalk_push(&w, ev.type == YAML_SEQUENCE_START_EVENT);
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
-			pop(&w);
-			node_done(&w, NULL);
+			ywalk_pop(&w);
+			ywalk_done(&w, NULL);
 			break;
 		default:
 			break;
@@ -288,10 +172,7 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 	}
 	rc = 0;
 out:
-	while (w.depth > 0)
-		pop(&w);
-	free(w.f);
-	buf_release(&w.path);
+	ywalk_release(&w);
 	strmap_release(&here, NULL);
 	yaml_parser_delete(&p);
 	return rc;
@@ -303,8 +184,8 @@ out:
  * " #", no control characters or edge spaces; and then YAML must type it
  * a string ("1.10", "true" and "~" are not).
  */
-static int
-plain_ok(const char *value)
+int
+yedit_plain_ok(const char *value)
 {
 	struct yml_doc d = YML_DOC_INIT;
 	struct yml_error err;
@@ -368,7 +249,7 @@ render(struct yedit *e, const char *old, size_t olen, struct buf *out)
 	buf_add(out, old, i);
 	switch (e->style) {
 	case YAML_PLAIN_SCALAR_STYLE:
-		if (plain_ok(e->value))
+		if (yedit_plain_ok(e->value))
 			buf_adds(out, e->value);
 		else
 			add_double_quoted(out, e->value);

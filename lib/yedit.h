@@ -61,4 +61,10 @@ size_t yedit_apply(const char *data, size_t len, struct yedit *e, size_t n,
 
 void yedit_release(struct yedit *e);
 
+/*
+ * Does value, written as a plain scalar, read back as the same string (in
+ * block and flow context)? "1.10", "true" and "a: b" do not.
+ */
+int yedit_plain_ok(const char *value);
+
 #endif
