@@ -126,6 +126,33 @@ clean_message(struct buf *msg)
 	git_buf_dispose(&clean);
 }
 
+/* The author from "Name <email>" (or a bare name): 0, or -1 with err. */
+static int
+make_author(const struct gitcommit *c, git_signature **out, struct buf *err)
+{
+	const char *lt = strchr(c->author, '<'), *gt = strrchr(c->author, '>');
+	char *name, *email;
+	size_t n;
+	int rc;
+
+	if (lt != NULL && gt != NULL && gt > lt) {
+		for (n = (size_t)(lt - c->author); n > 0 &&
+		    c->author[n - 1] == ' '; n--)
+			;
+		name = xstrndup(c->author, n);
+		email = xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	} else {
+		name = xstrdup(c->author);
+		email = xstrdup(c->g->email);
+	}
+	rc = git_signature_now(out, name, email);
+	if (rc < 0)
+		buf_addf(err, "bad author '%s'", c->author);
+	free(name);
+	free(email);
+	return rc < 0 ? -1 : 0;
+}
+
 /*
  * The commit of tree on parent, signed when asked: its id in *out. 0, or
  * an exit status with err.
@@ -135,7 +162,7 @@ make_commit(const struct gitcommit *c, git_repository *repo,
     const git_oid *tree_id, git_commit *parent, const char *msg, git_oid *out,
     struct buf *err)
 {
-	git_signature *sig = NULL;
+	git_signature *sig = NULL, *author = NULL;
 	git_tree *tree = NULL;
 	git_buf body = GIT_BUF_INIT;
 	struct buf gpg = BUF_INIT;
@@ -148,17 +175,22 @@ make_commit(const struct gitcommit *c, git_repository *repo,
 		rc = EXIT_CONFIG;
 		goto out;
 	}
+	if (c->author != NULL && make_author(c, &author, err) < 0) {
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if (git_tree_lookup(&tree, repo, tree_id) < 0)
 		goto git_err;
 	if (c->g->signing_key == NULL) {
-		if (git_commit_create(out, repo, NULL, sig, sig, NULL, msg, tree,
+		if (git_commit_create(out, repo, NULL, author ? author : sig,
+		    sig, NULL, msg, tree,
 		    1, parents) < 0)
 			goto git_err;
 		rc = 0;
 		goto out;
 	}
-	if (git_commit_create_buffer(&body, repo, sig, sig, NULL, msg, tree, 1,
-	    parents) < 0)
+	if (git_commit_create_buffer(&body, repo, author ? author : sig, sig,
+	    NULL, msg, tree, 1, parents) < 0)
 		goto git_err;
 	if (gpgv_sign(c->g->signing_key, body.ptr, body.size, &gpg,
 	    err) < 0) {
@@ -176,6 +208,7 @@ out:
 	git_buf_dispose(&body);
 	buf_release(&gpg);
 	git_tree_free(tree);
+	git_signature_free(author);
 	git_signature_free(sig);
 	return rc;
 }

@@ -23,6 +23,10 @@
  * changes still holds what it expected). With dry_run the edits are made
  * in memory on base, their diff goes to stderr, and nothing is written.
  *
+ * The committer is --git-user and --git-email; the author is author when
+ * given ("Name <email>", or a bare name with the committer's email), as
+ * Flux v1 credited the user of a release with --git-set-author.
+ *
  * Returns 0 (commit "" when no file changed), or an exit status with err:
  * 74 the mirror could not be read or written, 75 the push failed for now
  * or the branch kept moving, 78 credentials or the signing key, 65 a base
@@ -47,12 +51,13 @@ struct gitcommit {
 	void (*message)(void *arg, struct buf *msg);
 	void *arg;
 	const char *ci_skip;		/* appended to the message, or NULL */
+	const char *author;		/* "Name <email>"; NULL: the committer */
 	int dry_run;
 	/* out */
 	char commit[41];		/* pushed, or "" */
 };
 #define GITCOMMIT_INIT { NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, \
-	NULL, 0, "" }
+	NULL, NULL, 0, "" }
 
 int gitcommit_run(struct gitcommit *c, struct buf *err);
 

@@ -53,6 +53,7 @@
 #include "lib/latest.h"
 #include "lib/log.h"
 #include "lib/num.h"
+#include "lib/policy.h"
 #include "lib/rec.h"
 #include "lib/strmap.h"
 #include "lib/tool.h"
@@ -65,7 +66,9 @@
 
 static const char usage_line[] =
     "usage: img-update --git-url URL [--git-branch B] [options]\n"
-    "       img-update --dry-run [options]";
+    "       img-update --dry-run [options]\n"
+    "       img-update (--workload ID... | --all) (--update-image REF |\n"
+    "           --update-all-images) [--exclude ID] [--force] [options]";
 
 static const char help_text[] =
     "usage: img-update --git-url URL [options] <images.ndjson\n"
@@ -78,11 +81,24 @@ static const char help_text[] =
     "  --git-ci-skip                 end commit messages with [ci skip]\n"
     "  --git-ci-skip-message TEXT    end them with TEXT instead\n"
     "  --dry-run                     change nothing; show the diff\n"
+    "\n"
+    "A release (sluice release) moves the workloads named, automated or not:\n"
+    "  --workload ID, --all          which (repeatable; --all: every one)\n"
+    "  --exclude ID                  but not this one (repeatable)\n"
+    "  --update-image REF            to REF, where they run REF's image\n"
+    "  --update-all-images           to the newest tag their filters allow\n"
+    "  --force                       named workloads even if locked, and\n"
+    "                                REF even if their filter refuses it\n"
+    "  -m, --message TEXT            the commit message\n"
+    "  --user 'NAME <EMAIL>'         the commit's author\n"
+    "  --output records|text         text: a table of what changed,\n"
+    "                                instead of the records\n"
     "  --log-format FORMAT           auto, text or json\n";
 
 enum {
 	OPT_CI_SKIP = 256, OPT_CI_SKIP_MESSAGE, OPT_DRY_RUN, OPT_LOG_FORMAT,
-	OPT_VERSION
+	OPT_VERSION, OPT_WORKLOAD, OPT_ALL, OPT_EXCLUDE, OPT_IMAGE,
+	OPT_ALL_IMAGES, OPT_FORCE, OPT_USER, OPT_OUTPUT
 };
 
 static const struct option long_options[] = {
@@ -92,6 +108,15 @@ static const struct option long_options[] = {
 	    OPT_CI_SKIP_MESSAGE },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "workload", required_argument, NULL, OPT_WORKLOAD },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "exclude", required_argument, NULL, OPT_EXCLUDE },
+	{ "update-image", required_argument, NULL, OPT_IMAGE },
+	{ "update-all-images", no_argument, NULL, OPT_ALL_IMAGES },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "message", required_argument, NULL, 'm' },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -101,6 +126,16 @@ struct options {
 	struct gitopts g;
 	const char *ci_skip;	/* the suffix, or NULL */
 	int dry_run;
+	int text;		/* --output text */
+	/* a release: sluice release */
+	int release;
+	char **named;		/* --workload IDs, as given */
+	size_t nnamed;
+	struct strmap only, exclude;	/* IDs -> (void *)1 */
+	int all, force;
+	const char *image;	/* --update-image, or NULL: all images */
+	struct imgref ref;	/* its parts */
+	const char *message, *user;
 };
 
 /* One container to change. */
@@ -112,12 +147,16 @@ struct change {
 	struct yedit e;
 };
 
-/* An automated workload, kept until the images are known. */
+/* A workload to update, kept until the images are known. */
 struct workload_rec {
 	char *id, *file;
 	unsigned long doc;
 	long item;
 	json_t *object;
+	/* the outcome, as fluxctl showed a release's */
+	const char *status;	/* "success", "skipped", "ignored", "failed" */
+	struct buf why;
+	unsigned uses, changes;	/* containers that could move, that do */
 };
 
 /* An image record: a repository's tags and their times. */
@@ -159,12 +198,51 @@ add_failed(struct source *s, const char *id)
 }
 
 static void
+set_status(struct workload_rec *wr, const char *status, const char *why)
+{
+	wr->status = status;
+	buf_reset(&wr->why);
+	buf_adds(&wr->why, why);
+}
+
+/* Add a container's reason to be left alone to its workload's. */
+static void
+add_why(struct workload_rec *wr, const char *container, const char *why)
+{
+	if (wr->why.len > 0)
+		buf_adds(&wr->why, "; ");
+	if (container != NULL)
+		buf_addf(&wr->why, "%s: ", container);
+	buf_adds(&wr->why, why);
+}
+
+static struct workload_rec *
+workload_find(struct source *s, const char *id)
+{
+	size_t i;
+
+	for (i = 0; id != NULL && i < s->nw; i++)
+		if (strcmp(s->w[i].id, id) == 0)
+			return &s->w[i];
+	return NULL;
+}
+
+static void
 error_record(struct run *r, struct source *s, const char *file,
     const char *id, const char *msg)
 {
 	struct buf b = BUF_INIT;
+	struct workload_rec *wr = workload_find(s, id);
 	struct jsonw w;
 
+	if (wr != NULL) {
+		if (wr->status == NULL || strcmp(wr->status, "failed") != 0)
+			buf_reset(&wr->why);
+		wr->status = "failed";
+		add_why(wr, NULL, msg);
+	}
+	if (r->o->text)
+		goto logged;
 	jsonw_init(&w, &b);
 	jsonw_open(&w);
 	jsonw_kstr(&w, "type", "error");
@@ -178,6 +256,7 @@ error_record(struct run *r, struct source *s, const char *file,
 	jsonw_kstr(&w, "message", msg);
 	jsonw_close(&w);
 	rec_out_buf(&b);
+logged:
 	log_event(LOG_ERROR, (const char *const[]){ "source", s->name, "id",
 	    id, "file", file, NULL }, "%s", msg);
 	s->errors++;
@@ -193,6 +272,8 @@ update_record(const struct run *r, const struct source *s,
 	struct buf b = BUF_INIT;
 	struct jsonw w;
 
+	if (r->o->text)
+		return;
 	jsonw_init(&w, &b);
 	jsonw_open(&w);
 	jsonw_kstr(&w, "type", "update");
@@ -258,35 +339,41 @@ take_object(struct run *r, json_t *j)
 	struct source *s = source_get(r, json_string_value(json_object_get(j,
 	    "source")));
 	json_t *object = json_object_get(j, "object");
+	const char *id = json_string_value(json_object_get(j, "id"));
+	const char *file = json_string_value(json_object_get(j, "file"));
 	struct workload w = WORKLOAD_INIT;
 	struct buf err = BUF_INIT;
 	struct workload_rec *wr;
 	json_t *item = json_object_get(j, "item");
 
 	s->complete = 0;
-	if (workload_read(object, &w, &err) != 0 || !w.automated ||
-	    w.locked || w.ignored || json_is_true(json_object_get(j,
-	    "ignored")) || json_string_value(json_object_get(j, "file")) ==
-	    NULL || json_string_value(json_object_get(j, "id")) == NULL)
+	if (id == NULL || file == NULL || workload_read(object, &w, &err) != 0)
 		goto out;
-	if (is_generated(json_string_value(json_object_get(j, "file")))) {
-		/* NEEDSWORK: .flux.yaml updaters (commandUpdated,
-		 * patchUpdated) are not written yet */
-		buf_addf(&err, "made by the generators of '%s': img-update "
-		    "cannot update generated manifests yet",
-		    json_string_value(json_object_get(j, "file")));
-		error_record(r, s, json_string_value(json_object_get(j,
-		    "file")), json_string_value(json_object_get(j, "id")),
-		    err.s);
+	if (!r->o->release && (!w.automated || w.locked || w.ignored ||
+	    json_is_true(json_object_get(j, "ignored"))))
 		goto out;
-	}
+	/* a release: the workloads named, or with --all every one of the
+	 * kinds Flux v1 released (not Jobs and Pods, which cannot change) */
+	if (r->o->release && strmap_get(&r->o->only, id) == NULL &&
+	    !(r->o->all && w.flux_v1))
+		goto out;
 	s->w = xreallocarray(s->w, s->nw + 1, sizeof(*s->w));
 	wr = &s->w[s->nw++];
-	wr->id = dup_str(json_object_get(j, "id"));
-	wr->file = dup_str(json_object_get(j, "file"));
+	memset(wr, 0, sizeof(*wr));
+	wr->id = xstrdup(id);
+	wr->file = xstrdup(file);
 	wr->doc = (unsigned long)json_integer_value(json_object_get(j, "doc"));
 	wr->item = json_is_integer(item) ? (long)json_integer_value(item) : -1;
 	wr->object = json_incref(object);
+	if (is_generated(file)) {
+		/* NEEDSWORK: .flux.yaml updaters (commandUpdated,
+		 * patchUpdated) are not written yet */
+		buf_addf(&err, "made by the generators of '%s': img-update "
+		    "cannot update generated manifests yet", file);
+		error_record(r, s, file, id, err.s);
+		wr->object = NULL;
+		json_decref(object);
+	}
 out:
 	workload_release(&w);
 	buf_release(&err);
@@ -348,8 +435,99 @@ take_end(struct run *r, const json_t *j)
 
 /* ---- choosing ---- */
 
+/* The change of container c of wr to tag, spelt to (as in Git). */
 static void
-plan_container(struct run *r, struct source *s, const struct workload_rec *wr,
+add_change(struct run *r, struct source *s, struct workload_rec *wr,
+    const struct workload_container *c, const char *tag, const char *to)
+{
+	struct buf path = BUF_INIT, err = BUF_INIT;
+	struct change *ch;
+	char *ptr = NULL, *value = NULL;
+
+	if (latest_edit(wr->object, c, tag, &ptr, &value, &err) < 0) {
+		error_record(r, s, wr->file, wr->id, err.s);
+		buf_release(&err);
+		return;
+	}
+	s->c = xreallocarray(s->c, s->nc + 1, sizeof(*s->c));
+	ch = &s->c[s->nc++];
+	memset(ch, 0, sizeof(*ch));
+	ch->id = xstrdup(wr->id);
+	ch->file = xstrdup(wr->file);
+	ch->container = xstrdup(c->name);
+	ch->from = xstrdup(c->image);
+	ch->to = xstrdup(to);
+	ch->doc = wr->doc;
+	if (wr->item >= 0)
+		buf_addf(&path, "/items/%ld", wr->item);
+	buf_adds(&path, ptr);
+	ch->path = buf_detach(&path, NULL);
+	ch->value = value;
+	ch->expect = xstrdup(json_string_value(workload_pointer_get(
+	    wr->object, ptr)));
+	buf_init(&ch->e.err, 0);
+	wr->changes++;
+	free(ptr);
+	buf_release(&err);
+}
+
+/*
+ * A release's --update-image REF for container c (named name): where it
+ * runs REF's repository, move it to REF's tag, if its filter allows (or
+ * --force) and img-scan saw that tag.
+ */
+static void
+plan_named_image(struct run *r, struct source *s, struct workload_rec *wr,
+    const struct workload *w, const struct workload_container *c,
+    const struct imgref *cur, const char *name)
+{
+	const struct options *o = r->o;
+	struct buf want = BUF_INIT, why = BUF_INIT, to = BUF_INIT;
+	struct policy p = POLICY_INIT;
+	const struct image *im;
+	size_t i;
+
+	imgref_canonical_name(&o->ref, &want);
+	if (strcmp(want.s, name) != 0)
+		goto out;
+	wr->uses++;
+	if (cur->digest != NULL) {
+		add_why(wr, c->name, "pinned by digest");
+		goto out;
+	}
+	if (!o->force && (policy_parse(workload_tag_filter(w, c->name), &p,
+	    &why) < 0 || !policy_allows(&p, o->ref.tag))) {
+		if (why.len == 0)
+			buf_addf(&why, "tag '%s' is not allowed by its filter "
+			    "'%s' (--force releases it anyway)", o->ref.tag,
+			    workload_tag_filter(w, c->name));
+		add_why(wr, c->name, why.s);
+		goto out;
+	}
+	im = strmap_get(&s->images, name);
+	for (i = 0; im != NULL && i < im->n; i++)
+		if (strcmp(im->tags[i], o->ref.tag) == 0)
+			break;
+	if (im == NULL || i == im->n) {
+		add_why(wr, c->name, "cannot find one or more images (the "
+		    "registry, as img-scan read it, has no such tag)");
+		goto out;
+	}
+	if (cur->tag != NULL && strcmp(cur->tag, o->ref.tag) == 0) {
+		add_why(wr, c->name, "image(s) up to date");
+		goto out;
+	}
+	imgref_string_with_tag(cur, o->ref.tag, &to);
+	add_change(r, s, wr, c, o->ref.tag, to.s);
+out:
+	policy_release(&p);
+	buf_release(&want);
+	buf_release(&why);
+	buf_release(&to);
+}
+
+static void
+plan_container(struct run *r, struct source *s, struct workload_rec *wr,
     const struct workload *w, const struct workload_container *c)
 {
 	struct imgref ref = IMGREF_INIT;
@@ -357,8 +535,6 @@ plan_container(struct run *r, struct source *s, const struct workload_rec *wr,
 	struct latest l = LATEST_INIT;
 	struct latest_image li;
 	const struct image *im;
-	struct change *ch;
-	char *path = NULL, *value = NULL;
 
 	if (imgref_parse(c->image, &ref, &err) < 0) {
 		buf_addf(&err, " (container '%s')", c->name);
@@ -366,8 +542,14 @@ plan_container(struct run *r, struct source *s, const struct workload_rec *wr,
 		goto out;
 	}
 	imgref_canonical_name(&ref, &name);
+	if (r->o->image != NULL) {
+		plan_named_image(r, s, wr, w, c, &ref, name.s);
+		goto out;
+	}
+	wr->uses++;
 	if ((im = strmap_get(&s->images, name.s)) == NULL) {
 		log_debug("%s: no image record for '%s'", wr->id, name.s);
+		add_why(wr, c->name, "cannot find one or more images");
 		goto out;
 	}
 	li.tags = (const char *const *)im->tags;
@@ -383,41 +565,44 @@ plan_container(struct run *r, struct source *s, const struct workload_rec *wr,
 		log_event(LOG_WARN, (const char *const[]){ "source", s->name,
 		    "id", wr->id, NULL }, "%s: container '%s' left alone: %s",
 		    wr->id, c->name, l.why.s);
+		add_why(wr, c->name, l.why.s);
 		s->skipped++;
-		goto out;
+	} else if (l.result == LATEST_NEWER) {
+		add_change(r, s, wr, c, l.tag, l.image);
+	} else {
+		add_why(wr, c->name, "image(s) up to date");
 	}
-	if (l.result != LATEST_NEWER)
-		goto out;
-	if (latest_edit(wr->object, c, l.tag, &path, &value, &err) < 0) {
-		error_record(r, s, wr->file, wr->id, err.s);
-		goto out;
-	}
-	s->c = xreallocarray(s->c, s->nc + 1, sizeof(*s->c));
-	ch = &s->c[s->nc++];
-	memset(ch, 0, sizeof(*ch));
-	ch->id = xstrdup(wr->id);
-	ch->file = xstrdup(wr->file);
-	ch->container = xstrdup(c->name);
-	ch->from = xstrdup(c->image);
-	ch->to = xstrdup(l.image);
-	ch->doc = wr->doc;
-	buf_reset(&name);
-	if (wr->item >= 0)
-		buf_addf(&name, "/items/%ld", wr->item);
-	buf_adds(&name, path);
-	ch->path = buf_detach(&name, NULL);
-	ch->value = value;
-	ch->expect = xstrdup(json_string_value(workload_pointer_get(
-	    wr->object, path)));
-	value = NULL;
-	buf_init(&ch->e.err, 0);
 out:
-	free(path);
-	free(value);
 	latest_release(&l);
 	imgref_release(&ref);
 	buf_release(&name);
 	buf_release(&err);
+}
+
+/* May a release change wr? If not, its status says why. */
+static int
+release_allows(const struct run *r, struct workload_rec *wr,
+    const struct workload *w)
+{
+	const struct options *o = r->o;
+	int named = strmap_get(&o->only, wr->id) != NULL;
+
+	if (strmap_get(&o->exclude, wr->id) != NULL) {
+		set_status(wr, "ignored", "excluded");
+		return 0;
+	}
+	if (!w->locked && !w->ignored)
+		return 1;
+	if (o->force && named) {
+		log_warn("%s is %s: releasing it anyway (--force)", wr->id,
+		    w->locked ? "locked" : "ignored");
+		return 1;
+	}
+	if (o->force)
+		log_warn("%s is %s: --force releases only workloads named "
+		    "with --workload", wr->id, w->locked ? "locked" : "ignored");
+	set_status(wr, "skipped", w->locked ? "locked" : "ignore");
+	return 0;
 }
 
 static void
@@ -425,16 +610,28 @@ plan(struct run *r, struct source *s)
 {
 	struct workload w = WORKLOAD_INIT;
 	struct buf err = BUF_INIT;
+	struct workload_rec *wr;
 	size_t i, k;
 
 	for (i = 0; i < s->nw; i++) {
-		if (workload_read(s->w[i].object, &w, &err) == 0)
+		wr = &s->w[i];
+		if (workload_read(wr->object, &w, &err) == 0 &&
+		    (!r->o->release || release_allows(r, wr, &w)))
 			for (k = 0; k < w.n; k++)
 				if (w.containers[k].image != NULL)
-					plan_container(r, s, &s->w[i], &w,
+					plan_container(r, s, wr, &w,
 					    &w.containers[k]);
 		workload_release(&w);
 		buf_reset(&err);
+		if (wr->status != NULL)
+			continue;
+		if (wr->changes > 0)
+			wr->status = "success";
+		else if (wr->uses == 0)
+			set_status(wr, "ignored", r->o->image != NULL ?
+			    "does not use the image" : "no containers");
+		else
+			wr->status = "skipped";
 	}
 	buf_release(&err);
 }
@@ -495,14 +692,38 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* gitcommit's message: Flux v1's automated one (flux-v1-reference.md 6.7). */
+/* A release's message, as Flux v1 wrote it (flux-v1-reference.md 6.7). */
+static void
+release_message(const struct options *o, struct buf *out)
+{
+	size_t i;
+
+	if (o->message != NULL) {
+		buf_adds(out, o->message);
+		return;
+	}
+	buf_addf(out, "Release %s to ", o->image ? o->image : "all latest");
+	if (o->nnamed == 0)
+		buf_adds(out, "all");
+	for (i = 0; i < o->nnamed; i++)
+		buf_addf(out, "%s%s", i ? ", " : "", o->named[i]);
+	buf_addch(out, '\n');
+}
+
+/* gitcommit's message: Flux v1's (flux-v1-reference.md 6.7). */
 static void
 commit_message(void *arg, struct buf *out)
 {
-	const struct source *s = ((struct commit_job *)arg)->s;
-	char **refs = xcalloc(s->nc ? s->nc : 1, sizeof(*refs));
+	const struct commit_job *job = arg;
+	const struct source *s = job->s;
+	char **refs;
 	size_t i, n = 0;
 
+	if (job->r->o->release) {
+		release_message(job->r->o, out);
+		return;
+	}
+	refs = xcalloc(s->nc ? s->nc : 1, sizeof(*refs));
 	for (i = 0; i < s->nc; i++)
 		if (s->c[i].e.done)
 			refs[n++] = s->c[i].to;
@@ -556,6 +777,7 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 	gc.message = commit_message;
 	gc.arg = &job;
 	gc.ci_skip = r->o->ci_skip;
+	gc.author = r->o->user;
 	gc.dry_run = r->o->dry_run;
 	rc = gitcommit_run(&gc, err);
 	memcpy(hex, gc.commit, sizeof(gc.commit));
@@ -565,6 +787,50 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 }
 
 /* ---- per source ---- */
+
+/* --output text: a row per workload, as fluxctl release printed it. */
+static void
+print_table(const struct run *r, const struct source *s, const char *hex,
+    const char *why)
+{
+	const struct options *o = r->o;
+	int wid = (int)strlen("WORKLOAD");
+	size_t i, k, n;
+
+	for (i = 0; i < s->nw; i++)
+		if ((int)strlen(s->w[i].id) > wid)
+			wid = (int)strlen(s->w[i].id);
+	for (i = 0; i < o->nnamed; i++)
+		if ((int)strlen(o->named[i]) > wid)
+			wid = (int)strlen(o->named[i]);
+	printf("%-*s  %-8s  %s\n", wid, "WORKLOAD", "STATUS", "UPDATES");
+	for (i = 0; i < s->nw; i++) {
+		const struct workload_rec *wr = &s->w[i];
+
+		for (k = n = 0; k < s->nc; k++) {
+			if (!s->c[k].e.done || strcmp(s->c[k].id, wr->id) != 0)
+				continue;
+			printf("%-*s  %-8s  %s: %s -> %s\n", wid,
+			    n ? "" : wr->id, n ? "" : wr->status,
+			    s->c[k].container, s->c[k].from, s->c[k].to);
+			n++;
+		}
+		if (n == 0)
+			printf("%-*s  %-8s  %s\n", wid, wr->id, wr->status ?
+			    wr->status : "skipped", wr->why.len ? wr->why.s :
+			    "");
+	}
+	for (i = 0; i < o->nnamed; i++)
+		if (workload_find((struct source *)s, o->named[i]) == NULL)
+			printf("%-*s  %-8s  %s\n", wid, o->named[i], "skipped",
+			    "not a workload in the repository");
+	if (why != NULL)
+		printf("Nothing committed: %s\n", why);
+	else if (o->dry_run)
+		printf("Dry run: nothing committed.\n");
+	else if (*hex != '\0')
+		printf("Commit pushed:\t%.7s\n", hex);
+}
 
 static void
 finish_source(struct run *r, struct source *s)
@@ -617,9 +883,12 @@ end:
 
 		if (why != NULL)
 			tool_note(&r->st, rc == EXIT_TEMPFAIL);
-		rec_write_end(STAGE, s->name, s->commit, why == NULL &&
-		    s->nfailed == 0, c, sizeof(c) / sizeof(c[0]), s->failed,
-		    s->nfailed, why);
+		if (r->o->text)
+			print_table(r, s, hex, why);
+		else
+			rec_write_end(STAGE, s->name, s->commit, why == NULL &&
+			    s->nfailed == 0, c, sizeof(c) / sizeof(c[0]),
+			    s->failed, s->nfailed, why);
 	}
 	tool_check_output();
 	buf_release(&err);
@@ -635,6 +904,7 @@ source_free(void *p)
 		free(s->w[i].id);
 		free(s->w[i].file);
 		json_decref(s->w[i].object);
+		buf_release(&s->w[i].why);
 	}
 	free(s->w);
 	for (i = 0; i < s->nc; i++) {
@@ -666,13 +936,14 @@ main(int argc, char *argv[])
 	struct rec rec;
 	struct buf err = BUF_INIT, ci = BUF_INIT;
 	json_t *j;
-	int ch, n, code;
+	int ch, n, code, all_images = 0;
 	size_t i;
 
 	tool_init("img-update");
 	memset(&o, 0, sizeof(o));
 	gitopts_init(&o.g);
-	while ((ch = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hm:", long_options,
+	    NULL)) != -1) {
 		switch (ch) {
 		case OPT_CI_SKIP:
 			if (o.ci_skip == NULL)
@@ -685,6 +956,28 @@ main(int argc, char *argv[])
 			o.ci_skip = ci.s;
 			break;
 		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_WORKLOAD:
+			o.named = xreallocarray(o.named, o.nnamed + 1,
+			    sizeof(*o.named));
+			o.named[o.nnamed++] = optarg;
+			strmap_put(&o.only, optarg, (void *)1, NULL);
+			o.release = 1;
+			break;
+		case OPT_ALL: o.all = o.release = 1; break;
+		case OPT_EXCLUDE:
+			strmap_put(&o.exclude, optarg, (void *)1, NULL);
+			break;
+		case OPT_IMAGE: o.image = optarg; break;
+		case OPT_ALL_IMAGES: all_images = 1; break;
+		case OPT_FORCE: o.force = 1; break;
+		case 'm': o.message = optarg; break;
+		case OPT_USER: o.user = optarg; break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "text") == 0)
+				o.text = 1;
+			else if (strcmp(optarg, "records") != 0)
+				tool_usage(usage_line);
+			break;
 		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
 		case 'h': tool_help(help_text);
 		case OPT_VERSION: tool_help("img-update " SLUICE_VERSION "\n");
@@ -695,6 +988,14 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc || (!o.dry_run && o.g.m.url == NULL))
 		tool_usage(usage_line);
+	/* a release names its workloads and exactly one image choice */
+	if (o.release != (o.image != NULL || all_images) ||
+	    (o.image != NULL && all_images) || (o.all && o.nnamed > 0))
+		tool_usage(usage_line);
+	if (o.image != NULL && (imgref_parse(o.image, &o.ref, &err) < 0 ||
+	    o.ref.tag == NULL || o.ref.digest != NULL))
+		die(EXIT_USAGE, "--update-image '%s': %s", o.image, err.len ?
+		    err.s : "give a tag (REPOSITORY:TAG)");
 	if (o.g.readonly && !o.dry_run)
 		die(EXIT_CONFIG, "--git-readonly: img-update commits to Git; "
 		    "give --dry-run to see what it would change");
@@ -706,7 +1007,8 @@ main(int argc, char *argv[])
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	while ((n = rec_next(&in, &rec)) > 0) {
-		rec_out_line(rec.line, rec.len);
+		if (!o.text)
+			rec_out_line(rec.line, rec.len);
 		if (rec_is(&rec, "object") || rec_is(&rec, "image") ||
 		    rec_is(&rec, "revision") || rec_is(&rec, "end")) {
 			if ((j = rec_parse(&rec)) == NULL)
@@ -734,6 +1036,10 @@ main(int argc, char *argv[])
 	if (r.status != 0 && code != EXIT_IOERR)
 		code = r.status;
 	ordmap_release(&r.sources, source_free);
+	strmap_release(&o.only, NULL);
+	strmap_release(&o.exclude, NULL);
+	free(o.named);
+	imgref_release(&o.ref);
 	gitopts_release(&o.g);
 	git_libgit2_shutdown();
 	rec_reader_release(&in);

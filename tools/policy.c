@@ -1,0 +1,813 @@
+/*
+ * policy: change the automation policies of workloads in Git, as
+ * fluxctl's policy, automate, deautomate, lock and unlock did, by
+ * editing their annotations in place and committing without a worktree.
+ *
+ * In: NDJSON, as manifest-gen leaves it: "revision", "object" and "end"
+ * records. Out, after the input ends, per source: one "policy" record per
+ * workload named (what changed, and the commit), "error" records, then an
+ * "end" record; or with --output text, a table and the commit.
+ *
+ * Annotations (flux-v1-reference.md 3.1, 3.2): a policy already written
+ * under one of its prefixes (fluxcd.io/, flux.weave.works/, and for tag
+ * filters filter.fluxcd.io/) is rewritten under that key; a new one is
+ * written as fluxcd.io/<policy>; removing one removes it under every
+ * prefix. lib/yannot.h changes only those entries' bytes.
+ *
+ * Flags: the Git flags of git-fetch, --workload ID (repeatable),
+ * --automate, --deautomate, --lock, --unlock, --tag CONTAINER=PATTERN
+ * (repeatable), --tag-all PATTERN, -m MESSAGE, --user 'NAME <EMAIL>',
+ * --git-ci-skip, --git-ci-skip-message, --dry-run, --output records|text,
+ * --log-format.
+ * Exit: 0; 1 some workloads could not be changed; 64 usage (a bad
+ * pattern too); 65 bad input; 74 I/O; 75 the push failed for now; 78
+ * --git-readonly without --dry-run, or credentials.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <git2.h>
+#include <jansson.h>
+
+#include "lib/buf.h"
+#include "lib/gitcommit.h"
+#include "lib/gitopts.h"
+#include "lib/jsonw.h"
+#include "lib/log.h"
+#include "lib/mirror.h"
+#include "lib/policy.h"
+#include "lib/rec.h"
+#include "lib/strmap.h"
+#include "lib/tool.h"
+#include "lib/workload.h"
+#include "lib/xalloc.h"
+#include "lib/yannot.h"
+#include "lib/banned.h"
+
+#define STAGE "policy"
+
+static const char usage_line[] =
+    "usage: policy --workload ID [--automate|--deautomate] [--lock|--unlock]\n"
+    "           [--tag C=PATTERN]... [--tag-all PATTERN] [options]";
+
+static const char help_text[] =
+    "usage: policy --git-url URL --workload ID [changes] [options] <objects\n"
+    "\n"
+    "Changes the policy annotations of workloads in Git, commits and\n"
+    "pushes. See policy(1).\n"
+    "\n"
+    "  --workload ID                 NS:KIND/NAME (repeatable)\n"
+    "  --automate, --deautomate      fluxcd.io/automated\n"
+    "  --lock, --unlock              fluxcd.io/locked (and _user, _msg)\n"
+    "  --tag CONTAINER=PATTERN       a tag filter: glob:, semver:, regexp:\n"
+    "                                ('*' removes it)\n"
+    "  --tag-all PATTERN             the same for every container\n"
+    "  -m, --message TEXT            the commit message; with --lock, the\n"
+    "                                lock's message\n"
+    "  --user 'NAME <EMAIL>'         who: the commit's author, the locker\n"
+    "  --output records|text         text: a table instead of records\n"
+    "  --dry-run                     change nothing; show the diff\n"
+    GITOPTS_HELP
+    "  --git-ci-skip                 end commit messages with [ci skip]\n"
+    "  --git-ci-skip-message TEXT    end them with TEXT instead\n"
+    "  --log-format FORMAT           auto, text or json\n";
+
+enum {
+	OPT_WORKLOAD = 256, OPT_AUTOMATE, OPT_DEAUTOMATE, OPT_LOCK, OPT_UNLOCK,
+	OPT_TAG, OPT_TAG_ALL, OPT_USER, OPT_OUTPUT, OPT_DRY_RUN, OPT_CI_SKIP,
+	OPT_CI_SKIP_MESSAGE, OPT_LOG_FORMAT, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	GITOPTS_LONG_OPTIONS,
+	{ "workload", required_argument, NULL, OPT_WORKLOAD },
+	{ "automate", no_argument, NULL, OPT_AUTOMATE },
+	{ "deautomate", no_argument, NULL, OPT_DEAUTOMATE },
+	{ "lock", no_argument, NULL, OPT_LOCK },
+	{ "unlock", no_argument, NULL, OPT_UNLOCK },
+	{ "tag", required_argument, NULL, OPT_TAG },
+	{ "tag-all", required_argument, NULL, OPT_TAG_ALL },
+	{ "message", required_argument, NULL, 'm' },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "git-ci-skip", no_argument, NULL, OPT_CI_SKIP },
+	{ "git-ci-skip-message", required_argument, NULL,
+	    OPT_CI_SKIP_MESSAGE },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What to change; each field -1 remove, 0 leave, 1 set. */
+struct options {
+	struct gitopts g;
+	char **named;
+	size_t nnamed;
+	int automated, locked;
+	char **tag_c, **tag_p;	/* --tag: container, normalised pattern */
+	size_t ntags;
+	char *tag_all;		/* normalised, or NULL */
+	const char *message, *user, *ci_skip;
+	int dry_run, text;
+};
+
+/* A named workload as read, then what changes in it. */
+struct target {
+	char *id, *file, *ptr;
+	unsigned long doc;
+	json_t *object;
+	struct yannot *a;	/* owned keys and values */
+	size_t na;
+	const char *status;	/* "success", "skipped", "failed" */
+	struct buf why;
+	int reported;		/* its error record is out */
+};
+
+struct source {
+	char *name, *commit, *git_dir;
+	int complete;
+	struct target *t;
+	size_t nt;
+	char **failed;
+	size_t nfailed;
+};
+
+struct run {
+	const struct options *o;
+	struct ordmap sources;
+	struct tool_status st;
+	int status;
+};
+
+/* ---- the annotations ---- */
+
+static const char *const prefixes[] = { "fluxcd.io/", "flux.weave.works/" };
+
+/* The keys policy p (e.g. "automated", "tag.app") may be written under. */
+static size_t
+keys_of(const char *p, char keys[3][256])
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < 2; i++)
+		snprintf(keys[n++], 256, "%s%s", prefixes[i], p);
+	if (strncmp(p, "tag.", 4) == 0)
+		snprintf(keys[n++], 256, "filter.fluxcd.io/%s", p + 4);
+	return n;
+}
+
+static void
+add_change(struct target *t, const char *key, const char *value)
+{
+	t->a = xreallocarray(t->a, t->na + 1, sizeof(*t->a));
+	t->a[t->na].key = xstrdup(key);
+	t->a[t->na++].value = value ? xstrdup(value) : NULL;
+}
+
+/* Set policy p to value (NULL: remove it), where that changes anything. */
+static void
+want(struct target *t, const json_t *ann, const char *p, const char *value)
+{
+	char keys[3][256];
+	size_t n = keys_of(p, keys), i;
+	const char *have;
+
+	for (i = 0; i < n; i++) {
+		have = json_string_value(json_object_get(ann, keys[i]));
+		if (value == NULL && json_object_get(ann, keys[i]) != NULL)
+			add_change(t, keys[i], NULL);
+		else if (value != NULL && have != NULL)
+			break;
+	}
+	if (value == NULL)
+		return;
+	if (i == n)	/* nowhere yet: Flux v1's own prefix */
+		add_change(t, keys[0], value);
+	else if (strcmp(have, value) != 0)
+		add_change(t, keys[i], value);
+}
+
+/*
+ * What o changes in the workload: t->a. -1 with err when a --tag names a
+ * container the workload does not have.
+ */
+static int
+plan(const struct options *o, struct target *t, struct buf *err)
+{
+	const json_t *ann = json_object_get(json_object_get(t->object,
+	    "metadata"), "annotations");
+	struct workload w = WORKLOAD_INIT;
+	struct buf p = BUF_INIT;
+	size_t i;
+	int rc = -1;
+
+	if (workload_read(t->object, &w, err) != 0) {
+		if (err->len == 0)
+			buf_adds(err, "not a workload");
+		goto out;
+	}
+	if (o->automated)
+		want(t, ann, "automated", o->automated > 0 ? "true" : NULL);
+	if (o->locked > 0) {
+		want(t, ann, "locked", "true");
+		if (o->user != NULL && *o->user != '\0') {
+			want(t, ann, "locked_user", o->user);
+			want(t, ann, "locked_msg", o->message != NULL &&
+			    *o->message != '\0' ? o->message : NULL);
+		}
+	} else if (o->locked < 0) {
+		want(t, ann, "locked", NULL);
+		want(t, ann, "locked_msg", NULL);
+		want(t, ann, "locked_user", NULL);
+	}
+	for (i = 0; o->tag_all != NULL && i < w.n; i++) {
+		buf_reset(&p);
+		buf_addf(&p, "tag.%s", w.containers[i].name);
+		want(t, ann, p.s, strcmp(o->tag_all, "glob:*") == 0 ? NULL :
+		    o->tag_all);
+	}
+	for (i = 0; i < o->ntags; i++) {
+		if (workload_container_get(&w, o->tag_c[i]) == NULL) {
+			buf_addf(err, "no container '%s' in the workload",
+			    o->tag_c[i]);
+			goto out;
+		}
+		buf_reset(&p);
+		buf_addf(&p, "tag.%s", o->tag_c[i]);
+		want(t, ann, p.s, strcmp(o->tag_p[i], "glob:*") == 0 ? NULL :
+		    o->tag_p[i]);
+	}
+	rc = 0;
+out:
+	workload_release(&w);
+	buf_release(&p);
+	return rc;
+}
+
+/* ---- records ---- */
+
+static void
+fail(struct run *r, struct source *s, struct target *t, const char *msg)
+{
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+
+	t->status = "failed";
+	t->reported = 1;
+	if (msg != t->why.s) {
+		buf_reset(&t->why);
+		buf_adds(&t->why, msg);
+	}
+	s->failed = xreallocarray(s->failed, s->nfailed + 1,
+	    sizeof(*s->failed));
+	s->failed[s->nfailed++] = xstrdup(t->id);
+	tool_note(&r->st, 0);
+	log_event(LOG_ERROR, (const char *const[]){ "source", s->name, "id",
+	    t->id, "file", t->file, NULL }, "%s", msg);
+	if (r->o->text)
+		return;
+	jsonw_init(&w, &b);
+	jsonw_open(&w);
+	jsonw_kstr(&w, "type", "error");
+	jsonw_kstr(&w, "stage", STAGE);
+	jsonw_kstr(&w, "source", s->name);
+	jsonw_kstr(&w, "commit", s->commit);
+	jsonw_kstr(&w, "file", t->file);
+	jsonw_kstr(&w, "id", t->id);
+	jsonw_kstr(&w, "message", msg);
+	jsonw_close(&w);
+	rec_out_buf(&b);
+	buf_release(&b);
+}
+
+static void
+policy_record(const struct run *r, const struct source *s,
+    const struct target *t, const char *commit)
+{
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+	size_t i;
+
+	jsonw_init(&w, &b);
+	jsonw_open(&w);
+	jsonw_kstr(&w, "type", "policy");
+	jsonw_kstr(&w, "source", s->name);
+	jsonw_kstr(&w, "id", t->id);
+	jsonw_kstr(&w, "file", t->file);
+	jsonw_key(&w, "set");
+	jsonw_open(&w);
+	for (i = 0; i < t->na; i++)
+		if (t->a[i].value != NULL)
+			jsonw_kstr(&w, t->a[i].key, t->a[i].value);
+	jsonw_close(&w);
+	jsonw_key(&w, "removed");
+	jsonw_open_array(&w);
+	for (i = 0; i < t->na; i++)
+		if (t->a[i].value == NULL)
+			jsonw_str(&w, t->a[i].key);
+	jsonw_close_array(&w);
+	jsonw_kstr(&w, "commit", commit);
+	jsonw_kbool(&w, "dryRun", r->o->dry_run);
+	jsonw_close(&w);
+	rec_out_buf(&b);
+	buf_release(&b);
+}
+
+/* ---- the commit ---- */
+
+struct commit_job {
+	const struct run *r;
+	struct source *s;
+	const char **files;
+};
+
+/* gitcommit's edit: every changing workload of file i, in turn. */
+static int
+edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new)
+{
+	struct commit_job *job = arg;
+	struct source *s = job->s;
+	struct buf text = BUF_INIT, next = BUF_INIT, err = BUF_INIT;
+	size_t k;
+	int changed = 0, rc;
+
+	buf_add(&text, old ? old : "", old ? len : 0);
+	for (k = 0; k < s->nt; k++) {
+		struct target *t = &s->t[k];
+
+		if (t->na == 0 || strcmp(t->file, job->files[i]) != 0 ||
+		    (t->status != NULL && strcmp(t->status, "failed") == 0))
+			continue;
+		buf_reset(&next);
+		buf_reset(&err);
+		t->status = "success";
+		if (old == NULL) {
+			t->status = "failed";
+			buf_addf(&t->why, "'%s' is not a file in the commit",
+			    t->file);
+			continue;
+		}
+		rc = yannot_apply(text.s, text.len, t->doc, t->ptr, t->a,
+		    t->na, &next, &err);
+		if (rc < 0) {
+			t->status = "failed";
+			buf_reset(&t->why);
+			buf_adds(&t->why, err.s);
+		} else if (rc == 1) {
+			buf_reset(&text);
+			buf_add(&text, next.s, next.len);
+			changed = 1;
+		}
+	}
+	if (changed)
+		buf_add(new, text.s, text.len);
+	buf_release(&text);
+	buf_release(&next);
+	buf_release(&err);
+	return changed;
+}
+
+/* The kinds of change, in the order the message lists them. */
+static const char *const events[] = {
+	"Automated", "Deautomated", "Locked", "Unlocked", "Updated policies"
+};
+
+/* gitcommit's message: Flux v1's (flux-v1-reference.md 6.7). */
+static void
+commit_message(void *arg, struct buf *out)
+{
+	const struct commit_job *job = arg;
+	const struct options *o = job->r->o;
+	const struct source *s = job->s;
+	struct buf line[5];
+	size_t i, k, nev = 0, last = 0;
+	int tags = o->ntags > 0 || o->tag_all != NULL;
+
+	for (i = 0; i < 5; i++)
+		buf_init(&line[i], 0);
+	for (k = 0; k < s->nt; k++) {
+		if (s->t[k].status == NULL ||
+		    strcmp(s->t[k].status, "success") != 0)
+			continue;
+		for (i = 0; i < 5; i++) {
+			if (!((i == 0 && o->automated > 0) ||
+			    (i == 1 && o->automated < 0) ||
+			    (i == 2 && o->locked > 0) ||
+			    (i == 3 && o->locked < 0) || (i == 4 && tags)))
+				continue;
+			buf_addf(&line[i], "%s%s", line[i].len ? ", " :
+			    "", s->t[k].id);
+		}
+	}
+	for (i = 0; i < 5; i++)
+		if (line[i].len > 0) {
+			nev++;
+			last = i;
+		}
+	if (o->message != NULL)
+		buf_addf(out, "%s\n\n", o->message);
+	else if (nev > 1)
+		buf_adds(out, "Updated workload policies\n\n");
+	if (nev == 1 && o->message == NULL)
+		buf_addf(out, "%s: %s\n", events[last], line[last].s);
+	else
+		for (i = 0; i < 5; i++)
+			if (line[i].len > 0)
+				buf_addf(out, "- %s: %s\n", events[i],
+				    line[i].s);
+	for (i = 0; i < 5; i++)
+		buf_release(&line[i]);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
+{
+	struct commit_job job = { r, s, NULL };
+	struct gitcommit gc = GITCOMMIT_INIT;
+	size_t i, n = 0;
+	int rc;
+
+	job.files = xcalloc(s->nt + 1, sizeof(*job.files));
+	for (i = 0; i < s->nt; i++)
+		if (s->t[i].na > 0 && s->t[i].status == NULL)
+			job.files[n++] = s->t[i].file;
+	qsort(job.files, n, sizeof(*job.files), cmp_str);
+	for (i = 1; i < n; ) {
+		if (strcmp(job.files[i], job.files[i - 1]) == 0)
+			memmove(&job.files[i], &job.files[i + 1],
+			    (--n - i) * sizeof(*job.files));
+		else
+			i++;
+	}
+	gc.g = &r->o->g;
+	gc.git_dir = s->git_dir;
+	gc.base = s->commit;
+	gc.files = job.files;
+	gc.nfiles = n;
+	gc.edit = edit_file;
+	gc.message = commit_message;
+	gc.arg = &job;
+	gc.ci_skip = r->o->ci_skip;
+	gc.author = r->o->user;
+	gc.dry_run = r->o->dry_run;
+	rc = gitcommit_run(&gc, err);
+	memcpy(hex, gc.commit, sizeof(gc.commit));
+	free(job.files);
+	return rc;
+}
+
+/* ---- per source ---- */
+
+static void
+print_table(const struct run *r, const struct source *s, const char *hex,
+    const char *why)
+{
+	int wid = (int)strlen("WORKLOAD");
+	size_t i, k;
+
+	for (i = 0; i < s->nt; i++)
+		if ((int)strlen(s->t[i].id) > wid)
+			wid = (int)strlen(s->t[i].id);
+	printf("%-*s  %-8s  %s\n", wid, "WORKLOAD", "STATUS", "CHANGES");
+	for (i = 0; i < s->nt; i++) {
+		const struct target *t = &s->t[i];
+
+		printf("%-*s  %-8s  ", wid, t->id, t->status);
+		if (strcmp(t->status, "success") != 0)
+			fputs(t->why.s, stdout);
+		for (k = 0; strcmp(t->status, "success") == 0 && k < t->na;
+		    k++)
+			if (t->a[k].value != NULL)
+				printf("%s%s=%s", k ? ", " : "", t->a[k].key,
+				    t->a[k].value);
+			else
+				printf("%s-%s", k ? ", " : "", t->a[k].key);
+		putchar('\n');
+	}
+	if (why != NULL)
+		printf("Nothing committed: %s\n", why);
+	else if (r->o->dry_run)
+		printf("Dry run: nothing committed.\n");
+	else if (*hex != '\0')
+		printf("Commit pushed:\t%.7s\n", hex);
+}
+
+static void
+finish_source(struct run *r, struct source *s)
+{
+	struct buf err = BUF_INIT;
+	char hex[GIT_OID_HEXSZ + 1] = "";
+	const char *why = NULL;
+	unsigned long changed = 0;
+	size_t i, todo = 0;
+	int rc = 0;
+
+	if (!s->complete) {
+		why = "incomplete input: the stream ended without an end "
+		    "record after the objects; nothing was changed";
+		goto end;
+	}
+	for (i = 0; i < s->nt; i++) {
+		buf_reset(&err);
+		if (plan(r->o, &s->t[i], &err) < 0)
+			fail(r, s, &s->t[i], err.s);
+		else if (s->t[i].na == 0)
+			s->t[i].status = "skipped";
+		else
+			todo++;
+		if (s->t[i].na == 0 && s->t[i].why.len == 0)
+			buf_adds(&s->t[i].why, "no change");
+	}
+	buf_reset(&err);
+	if (todo == 0)
+		goto end;
+	if (s->commit == NULL || s->git_dir == NULL) {
+		why = "no revision record (commit and gitDir) for the source: "
+		    "nothing was changed";
+		goto end;
+	}
+	if ((rc = commit_changes(r, s, hex, &err)) != 0) {
+		log_event(LOG_ERROR, (const char *const[]){ "source", s->name,
+		    NULL }, "%s", err.s);
+		why = err.s;
+		if (r->status == 0)
+			r->status = rc;
+		goto end;
+	}
+	for (i = 0; i < s->nt; i++) {
+		struct target *t = &s->t[i];
+
+		if (t->status == NULL || strcmp(t->status, "success") == 0) {
+			if (t->status == NULL)	/* a file made no change */
+				t->status = "skipped";
+			else
+				changed++;
+			if (!r->o->text)
+				policy_record(r, s, t, *hex ? hex : NULL);
+		} else if (strcmp(t->status, "failed") == 0 && !t->reported) {
+			fail(r, s, t, t->why.s);
+		}
+	}
+end:
+	if (why != NULL)
+		tool_note(&r->st, rc == EXIT_TEMPFAIL);
+	if (r->o->text) {
+		print_table(r, s, hex, why);
+	} else {
+		struct rec_count c[] = { { "changed", changed } };
+
+		rec_write_end(STAGE, s->name, s->commit, why == NULL &&
+		    s->nfailed == 0, c, 1, s->failed, s->nfailed, why);
+	}
+	tool_check_output();
+	buf_release(&err);
+}
+
+/* ---- reading the stream ---- */
+
+static struct source *
+source_get(struct run *r, const char *name)
+{
+	int added;
+	struct source *s = ordmap_get(&r->sources, name, sizeof(*s), &added);
+
+	if (added)
+		s->name = xstrdup(name);
+	return s;
+}
+
+static char *
+dup_str(const json_t *j)
+{
+	const char *s = json_string_value(j);
+
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static void
+take(struct run *r, const char *type, const json_t *j)
+{
+	struct source *s = source_get(r, json_string_value(json_object_get(j,
+	    "source")));
+	const char *id = json_string_value(json_object_get(j, "id"));
+	const char *file = json_string_value(json_object_get(j, "file"));
+	const json_t *item = json_object_get(j, "item");
+	struct target *t;
+	struct buf ptr = BUF_INIT;
+	size_t i;
+
+	if (strcmp(type, "end") == 0) {
+		s->complete = 1;
+		return;
+	}
+	if (strcmp(type, "revision") == 0) {
+		free(s->commit);
+		free(s->git_dir);
+		s->commit = dup_str(json_object_get(j, "commit"));
+		s->git_dir = dup_str(json_object_get(j, "gitDir"));
+		return;
+	}
+	s->complete = 0;
+	for (i = 0; id != NULL && i < r->o->nnamed; i++)
+		if (strcmp(r->o->named[i], id) == 0)
+			break;
+	if (id == NULL || file == NULL || i == r->o->nnamed)
+		return;
+	s->t = xreallocarray(s->t, s->nt + 1, sizeof(*s->t));
+	t = &s->t[s->nt++];
+	memset(t, 0, sizeof(*t));
+	t->id = xstrdup(id);
+	t->file = xstrdup(file);
+	t->doc = (unsigned long)json_integer_value(json_object_get(j, "doc"));
+	if (json_is_integer(item))
+		buf_addf(&ptr, "/items/%lld", (long long)json_integer_value(
+		    item));
+	t->ptr = buf_detach(&ptr, NULL);
+	t->object = json_incref(json_object_get(j, "object"));
+}
+
+static void
+source_free(void *p)
+{
+	struct source *s = p;
+	size_t i, k;
+
+	for (i = 0; i < s->nt; i++) {
+		for (k = 0; k < s->t[i].na; k++) {
+			free((char *)s->t[i].a[k].key);
+			free((char *)s->t[i].a[k].value);
+		}
+		free(s->t[i].a);
+		free(s->t[i].id);
+		free(s->t[i].file);
+		free(s->t[i].ptr);
+		json_decref(s->t[i].object);
+		buf_release(&s->t[i].why);
+	}
+	free(s->t);
+	tool_free_list(s->failed, s->nfailed);
+	free(s->name);
+	free(s->commit);
+	free(s->git_dir);
+	free(s);
+}
+
+/* ---- flags ---- */
+
+/*
+ * A tag filter as Flux v1's fluxctl normalised it: no prefix is a glob,
+ * "regex:" is "regexp:", "*" is "glob:*" (which removes the filter).
+ * Exits 64 on a pattern that does not parse.
+ */
+static char *
+normalise(const char *pattern, const char *flag)
+{
+	struct policy p = POLICY_INIT;
+	struct buf b = BUF_INIT, err = BUF_INIT;
+
+	if (strchr(pattern, '=') != NULL)
+		die(EXIT_USAGE, "%s: a pattern cannot hold '=' (Flux v1 "
+		    "could not read it back)", flag);
+	if (strncmp(pattern, "regex:", 6) == 0)
+		buf_addf(&b, "regexp:%s", pattern + 6);
+	else if (strncmp(pattern, "glob:", 5) == 0 ||
+	    strncmp(pattern, "semver:", 7) == 0 ||
+	    strncmp(pattern, "regexp:", 7) == 0)
+		buf_adds(&b, pattern);
+	else
+		buf_addf(&b, "glob:%s", pattern);
+	if (policy_parse(b.s, &p, &err) < 0)
+		die(EXIT_USAGE, "%s '%s': %s", flag, pattern, err.s);
+	policy_release(&p);
+	buf_release(&err);
+	return buf_detach(&b, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct rec_reader in = REC_READER_INIT;
+	struct options o;
+	struct run r;
+	struct rec rec;
+	struct buf err = BUF_INIT, ci = BUF_INIT;
+	const char *eq;
+	json_t *j;
+	int ch, n, code;
+	size_t i;
+
+	tool_init(STAGE);
+	memset(&o, 0, sizeof(o));
+	gitopts_init(&o.g);
+	while ((ch = getopt_long(argc, argv, "hm:", long_options,
+	    NULL)) != -1) {
+		switch (ch) {
+		case OPT_WORKLOAD: tool_add_list(&o.named, &o.nnamed, optarg);
+			break;
+		case OPT_AUTOMATE: o.automated = 1; break;
+		case OPT_DEAUTOMATE: o.automated = -1; break;
+		case OPT_LOCK: o.locked = 1; break;
+		case OPT_UNLOCK: o.locked = -1; break;
+		case OPT_TAG:
+			if ((eq = strchr(optarg, '=')) == NULL || eq == optarg)
+				die(EXIT_USAGE, "--tag '%s': give "
+				    "CONTAINER=PATTERN", optarg);
+			o.tag_c = xreallocarray(o.tag_c, o.ntags + 1,
+			    sizeof(*o.tag_c));
+			o.tag_p = xreallocarray(o.tag_p, o.ntags + 1,
+			    sizeof(*o.tag_p));
+			o.tag_c[o.ntags] = xstrndup(optarg,
+			    (size_t)(eq - optarg));
+			o.tag_p[o.ntags++] = normalise(eq + 1, "--tag");
+			break;
+		case OPT_TAG_ALL:
+			free(o.tag_all);
+			o.tag_all = normalise(optarg, "--tag-all");
+			break;
+		case 'm': o.message = optarg; break;
+		case OPT_USER: o.user = optarg; break;
+		case OPT_OUTPUT:
+			if (strcmp(optarg, "text") == 0)
+				o.text = 1;
+			else if (strcmp(optarg, "records") != 0)
+				tool_usage(usage_line);
+			break;
+		case OPT_DRY_RUN: o.dry_run = 1; break;
+		case OPT_CI_SKIP:
+			if (o.ci_skip == NULL)
+				o.ci_skip = "\n\n[ci skip]";
+			break;
+		case OPT_CI_SKIP_MESSAGE:
+			buf_reset(&ci);
+			buf_adds(&ci, optarg);
+			o.ci_skip = ci.s;
+			break;
+		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
+		case 'h': tool_help(help_text);
+		case OPT_VERSION: tool_help("policy " SLUICE_VERSION "\n");
+		default:
+			if (!gitopts_flag(&o.g, ch, optarg))
+				tool_usage(usage_line);
+		}
+	}
+	if (optind != argc || o.nnamed == 0 || (!o.dry_run &&
+	    o.g.m.url == NULL) || (!o.automated && !o.locked &&
+	    o.ntags == 0 && o.tag_all == NULL))
+		tool_usage(usage_line);
+	if (o.g.readonly && !o.dry_run)
+		die(EXIT_CONFIG, "--git-readonly: policy commits to Git; give "
+		    "--dry-run to see what it would change");
+	gitopts_finish(&o.g);
+	git_libgit2_init();
+	if (!o.dry_run && mirror_global_init(&o.g.m, &err) != 0)
+		die(EXIT_CONFIG, "%s", err.s);
+
+	memset(&r, 0, sizeof(r));
+	r.o = &o;
+	while ((n = rec_next(&in, &rec)) > 0) {
+		if (!o.text)
+			rec_out_line(rec.line, rec.len);
+		if (rec_is(&rec, "object") || rec_is(&rec, "revision") ||
+		    rec_is(&rec, "end")) {
+			if ((j = rec_parse(&rec)) == NULL)
+				tool_stream_broken(&in);
+			if (json_is_string(json_object_get(j, "source")))
+				take(&r, rec_is(&rec, "object") ? "object" :
+				    rec_is(&rec, "end") ? "end" : "revision",
+				    j);
+			json_decref(j);
+		}
+		tool_check_output();
+	}
+	if (n < 0)
+		tool_stream_broken(&in);
+	for (i = 0; i < r.sources.n; i++)
+		finish_source(&r, ordmap_at(&r.sources, i));
+	if (o.text && r.sources.n == 0)
+		printf("No workloads read: is the input manifest-gen's?\n");
+
+	code = tool_finish(&r.st);
+	if (r.status != 0 && code != EXIT_IOERR)
+		code = r.status;
+	ordmap_release(&r.sources, source_free);
+	tool_free_list(o.named, o.nnamed);
+	tool_free_list(o.tag_c, o.ntags);
+	tool_free_list(o.tag_p, o.ntags);
+	free(o.tag_all);
+	gitopts_release(&o.g);
+	git_libgit2_shutdown();
+	rec_reader_release(&in);
+	buf_release(&err);
+	buf_release(&ci);
+	return code;
+}
