@@ -75,7 +75,8 @@ bench: all $(BENCH)
 	SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/run.sh && \
 	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/git-fetch.sh && \
 	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/kube-apply.sh && \
-	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/img-scan.bash
+	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/img-scan.bash && \
+	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/img-update.bash
 
 install: all
 	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
