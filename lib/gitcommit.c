@@ -321,6 +321,10 @@ gitcommit_run(struct gitcommit *c, struct buf *err)
 	int rc, tries;
 
 	c->commit[0] = '\0';
+	/* libgit2 caches no tree over 4 KB: a folder of 1,000 files would
+	 * be inflated again for each file changed in it */
+	git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
+	    (size_t)1 << 20);
 	if (git_oid_fromstr(&base, c->base) < 0) {
 		buf_addf(err, "'%s' is not a commit id", c->base);
 		return EXIT_DATAERR;

@@ -68,7 +68,8 @@ not_scalar(struct yedit *e, const char *what)
  * set if the file does not parse up to its last target.
  */
 static int
-find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
+find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs,
+    unsigned long base)
 {
 	struct ywalk w = YWALK_INIT;
 	struct strmap here = STRMAP_INIT;
@@ -126,7 +127,7 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 					if (docs[i].e[k]->err.len == 0)
 						buf_addf(&docs[i].e[k]->err,
 						    "the file has no document "
-						    "%lu", docs[i].index);
+						    "%lu", docs[i].index + base);
 			di = ndocs;
 			break;
 		case YAML_SCALAR_EVENT:
@@ -384,9 +385,10 @@ edit_doc(const char *data, struct doc *d, struct buf *out)
 	return ok ? 0 : -1;
 }
 
-size_t
-yedit_apply(const char *data, size_t len, struct yedit *e, size_t n,
-    struct buf *out)
+/* The edits, in data whose first document is document base. */
+static size_t
+apply_all(const char *data, size_t len, struct yedit *e, size_t n,
+    struct buf *out, unsigned long base)
 {
 	struct yedit **by = xcalloc(n ? n : 1, sizeof(*by));
 	struct doc *docs = xcalloc(n ? n : 1, sizeof(*docs));
@@ -405,13 +407,13 @@ yedit_apply(const char *data, size_t len, struct yedit *e, size_t n,
 	}
 	qsort(by, n, sizeof(*by), cmp_doc);
 	for (i = 0; i < n; i++) {
-		if (ndocs == 0 || docs[ndocs - 1].index != by[i]->doc) {
-			docs[ndocs].index = by[i]->doc;
+		if (ndocs == 0 || docs[ndocs - 1].index != by[i]->doc - base) {
+			docs[ndocs].index = by[i]->doc - base;
 			docs[ndocs++].e = &by[i];
 		}
 		docs[ndocs - 1].n++;
 	}
-	if (find_targets(data, len, docs, ndocs) == 0) {
+	if (find_targets(data, len, docs, ndocs, base) == 0) {
 		for (i = 0; i < ndocs; i++) {
 			size_t k, found = 0;
 
@@ -420,7 +422,8 @@ yedit_apply(const char *data, size_t len, struct yedit *e, size_t n,
 				    docs[i].e[k]->err.len == 0)
 					buf_addf(&docs[i].e[k]->err,
 					    "%s is not in document %lu",
-					    docs[i].e[k]->path, docs[i].index);
+					    docs[i].e[k]->path,
+					    docs[i].index + base);
 				if (docs[i].e[k]->err.len > 0)
 					docs[i].e[k]->done = 0;
 				found += docs[i].e[k]->done;
@@ -450,4 +453,73 @@ void
 yedit_release(struct yedit *e)
 {
 	buf_release(&e->err);
+}
+
+/*
+ * Where document doc starts, found without parsing the ones before it:
+ * at its "---" line, counting an implicit first document when anything
+ * but comments comes before the first "---". That is how libyaml counts
+ * documents unless the file has "..." end markers (after which a bare
+ * document may start) or "%" directives, so those files, and a BOM, get
+ * -1: parse from the start. 0 with *off.
+ */
+static int
+skip_docs(const char *data, size_t len, unsigned long doc, size_t *off)
+{
+	const char *line, *nl;
+	size_t pos = 0, k;
+	unsigned long next = 0;		/* the index of the next "---" */
+	int marker_seen = 0;
+
+	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+		return -1;
+	while (pos < len) {
+		line = data + pos;
+		nl = memchr(line, '\n', len - pos);
+		k = nl != NULL ? (size_t)(nl - line) : len - pos;
+		if (k >= 3 && memcmp(line, "---", 3) == 0 && (k == 3 ||
+		    line[3] == ' ' || line[3] == '\t' || line[3] == '\r')) {
+			marker_seen = 1;
+			if (next == doc) {
+				*off = pos;
+				return 0;
+			}
+			next++;
+		} else if (k >= 3 && memcmp(line, "...", 3) == 0) {
+			return -1;
+		} else if (k > 0 && *line == '%') {
+			return -1;
+		} else if (!marker_seen && next == 0) {
+			/* content before the first "---": an implicit doc */
+			size_t i = strspn(line, " \t\r");
+
+			if (i < k && line[i] != '#')
+				next = 1;
+		}
+		pos += k + 1;
+	}
+	return -1;
+}
+
+size_t
+yedit_apply(const char *data, size_t len, struct yedit *e, size_t n,
+    struct buf *out)
+{
+	unsigned long first = (unsigned long)-1;
+	size_t i, off, done;
+
+	/* a 2 MB file of 1,000 documents need not be parsed up to the last
+	 * to edit it */
+	for (i = 0; i < n; i++)
+		if (e[i].doc < first)
+			first = e[i].doc;
+	if (n == 0 || first == 0 || skip_docs(data, len, first, &off) < 0)
+		return apply_all(data, len, e, n, out, 0);
+	buf_add(out, data, off);
+	done = apply_all(data + off, len - off, e, n, out, first);
+	for (i = 0; i < n; i++) {
+		e[i].start += off;
+		e[i].end += off;
+	}
+	return done;
 }

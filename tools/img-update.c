@@ -49,6 +49,7 @@
 #include "lib/gitcommit.h"
 #include "lib/mirror.h"
 #include "lib/imgref.h"
+#include "lib/jscan.h"
 #include "lib/jsonw.h"
 #include "lib/latest.h"
 #include "lib/log.h"
@@ -377,6 +378,47 @@ take_object(struct run *r, json_t *j)
 out:
 	workload_release(&w);
 	buf_release(&err);
+}
+
+/*
+ * Can this object record matter? Most objects of a 10,000-object stream
+ * are not automated, and reading each one whole with jansson was most of
+ * a run's time; those whose annotations do not mention "automated" (or,
+ * in a release, whose id was not named) only count against their
+ * source's completeness.
+ */
+static int
+object_matters(struct run *r, const struct rec *rec)
+{
+	const char *v, *p;
+	size_t vn;
+	char *str;
+	int matters = 0;
+
+	if (r->o->release && r->o->all)
+		return 1;
+	if (r->o->release) {
+		str = jscan_get_str(rec->line, rec->len,
+		    (const char *const[]){ "id", NULL });
+		matters = str != NULL && strmap_get(&r->o->only, str) != NULL;
+		free(str);
+	} else {
+		switch (jscan_get(rec->line, rec->len, (const char *const[]){
+		    "object", "metadata", "annotations", NULL }, &v, &vn)) {
+		case -1:
+			return 1;	/* not JSON: rec_parse says so */
+		case 1:
+			for (p = v; !matters && p + 9 <= v + vn; p++)
+				matters = memcmp(p, "automated", 9) == 0;
+			break;
+		}
+	}
+	if (!matters && (str = jscan_get_str(rec->line, rec->len,
+	    (const char *const[]){ "source", NULL })) != NULL) {
+		source_get(r, str)->complete = 0;
+		free(str);
+	}
+	return matters;
 }
 
 static void
@@ -1009,8 +1051,9 @@ main(int argc, char *argv[])
 	while ((n = rec_next(&in, &rec)) > 0) {
 		if (!o.text)
 			rec_out_line(rec.line, rec.len);
-		if (rec_is(&rec, "object") || rec_is(&rec, "image") ||
-		    rec_is(&rec, "revision") || rec_is(&rec, "end")) {
+		if ((rec_is(&rec, "object") && object_matters(&r, &rec)) ||
+		    rec_is(&rec, "image") || rec_is(&rec, "revision") ||
+		    rec_is(&rec, "end")) {
 			if ((j = rec_parse(&rec)) == NULL)
 				tool_stream_broken(&in);
 			if (!json_is_string(json_object_get(j, "source")))

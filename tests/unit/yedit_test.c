@@ -20,6 +20,21 @@ struct one_case {
 };
 
 static const struct one_case cases[] = {
+	{ "a later document, found by its --- line (implicit first doc)",
+	    "a: 1\n---\nimage: x:1\n--- # c\nimage: x:1\n",
+	    2, "/image", "x:2",
+	    "a: 1\n---\nimage: x:1\n--- # c\nimage: x:2\n", NULL },
+	{ "a later document, comments before the first ---",
+	    "# only a comment\n---\nimage: x:1\n---\nimage: x:1\n",
+	    1, "/image", "x:2",
+	    "# only a comment\n---\nimage: x:1\n---\nimage: x:2\n", NULL },
+	{ "a later document after a ... end marker (parsed from the start)",
+	    "image: x:1\n...\n---\nimage: x:1\n---\nimage: x:1\n",
+	    1, "/image", "x:2",
+	    "image: x:1\n...\n---\nimage: x:2\n---\nimage: x:1\n", NULL },
+	{ "a document that is not there, counted from a ---",
+	    "---\nimage: x:1\n---\nimage: x:1\n",
+	    5, "/image", "x:2", NULL, "no document 5" },
 	{ "plain, comments and odd spacing kept",
 	    "# app\n"
 	    "apiVersion: apps/v1\n"
