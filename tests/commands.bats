@@ -278,3 +278,31 @@ cmd() {
 	[[ $stderr =~ "+      fluxcd.io/automated: 'true'" ]]
 	[ "$(git_srv rev-parse main)" = "$before" ]
 }
+
+@test "policy, the tool: records in, the same records and a policy record out" {
+	git-fetch --git-url "$URL" --git-branch main --source "$NAME" |
+	    manifest-gen >"$BATS_TEST_TMPDIR/stream"
+	run -0 --separate-stderr policy --git-url "$URL" --git-branch main \
+	    --source "$NAME" --workload prod:deployment/web --lock \
+	    --user "Bo <bo@example.com>" <"$BATS_TEST_TMPDIR/stream"
+	# every record passes through, then policy's own
+	[ "$(head -n "$(wc -l <"$BATS_TEST_TMPDIR/stream")" <<<"$output")" = \
+	    "$(cat "$BATS_TEST_TMPDIR/stream")" ]
+	head=$(git_srv rev-parse main)
+	lines_of_type policy | jq -e --arg c "$head" '.id ==
+	    "prod:deployment/web" and .set == {"fluxcd.io/locked": "true",
+	    "fluxcd.io/locked_user": "Bo <bo@example.com>"} and
+	    .removed == [] and .commit == $c and .dryRun == false'
+	lines_of_type end | jq -e 'select(.stage == "policy") | .ok and
+	    .counts.changed == 1'
+	[ "$(git_srv log -1 --format='%an <%ae>' main)" = "Bo <bo@example.com>" ]
+
+	# a stream cut short changes nothing
+	head -n 3 "$BATS_TEST_TMPDIR/stream" >"$BATS_TEST_TMPDIR/short"
+	run -1 --separate-stderr policy --git-url "$URL" --git-branch main \
+	    --source "$NAME" --workload prod:deployment/web --unlock \
+	    <"$BATS_TEST_TMPDIR/short"
+	lines_of_type end | jq -e 'select(.stage == "policy") | .ok == false
+	    and (.message | test("incomplete"))'
+	[ "$(git_srv rev-parse main)" = "$head" ]
+}
