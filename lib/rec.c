@@ -1,4 +1,5 @@
 #include "lib/rec.h"
+#include "lib/xalloc.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -482,4 +483,35 @@ rec_write_end(const char *stage, const char *source, const char *commit,
 	jsonw_close(&w);
 	rec_out_buf(&b);
 	buf_release(&b);
+}
+
+void
+rec_write_error(const char *stage, const char *source, const char *commit,
+    const char *file, const char *id, const char *msg)
+{
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+
+	jsonw_init(&w, &b);
+	jsonw_open(&w);
+	jsonw_kstr(&w, "type", "error");
+	jsonw_kstr(&w, "stage", stage);
+	jsonw_kstr(&w, "source", source);
+	jsonw_kstr(&w, "commit", commit);
+	if (file != NULL)
+		jsonw_kstr(&w, "file", file);
+	if (id != NULL)
+		jsonw_kstr(&w, "id", id);
+	jsonw_kstr(&w, "message", msg);
+	jsonw_close(&w);
+	rec_out_buf(&b);
+	buf_release(&b);
+}
+
+char *
+rec_strdup(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s != NULL ? xstrdup(s) : NULL;
 }

@@ -94,6 +94,16 @@ void rec_write_end(const char *stage, const char *source, const char *commit,
     int ok, const struct rec_count *counts, size_t ncounts,
     char *const *failed, size_t nfailed, const char *message);
 
+/*
+ * Write an "error" record of stage about source at commit (docs/
+ * records.md); file and id may be NULL.
+ */
+void rec_write_error(const char *stage, const char *source,
+    const char *commit, const char *file, const char *id, const char *msg);
+
+/* The string member key of obj, copied, or NULL. */
+char *rec_strdup(const json_t *obj, const char *key);
+
 void rec_out_line(const char *line, size_t len);	/* adds the newline */
 void rec_out_buf(const struct buf *b);
 void rec_out_json(json_t *rec);

@@ -232,9 +232,7 @@ static void
 error_record(struct run *r, struct source *s, const char *file,
     const char *id, const char *msg)
 {
-	struct buf b = BUF_INIT;
 	struct workload_rec *wr = workload_find(s, id);
-	struct jsonw w;
 
 	if (wr != NULL) {
 		if (wr->status == NULL || strcmp(wr->status, "failed") != 0)
@@ -242,28 +240,13 @@ error_record(struct run *r, struct source *s, const char *file,
 		wr->status = "failed";
 		add_why(wr, NULL, msg);
 	}
-	if (r->o->text)
-		goto logged;
-	jsonw_init(&w, &b);
-	jsonw_open(&w);
-	jsonw_kstr(&w, "type", "error");
-	jsonw_kstr(&w, "stage", STAGE);
-	jsonw_kstr(&w, "source", s->name);
-	jsonw_kstr(&w, "commit", s->commit);
-	if (file != NULL)
-		jsonw_kstr(&w, "file", file);
-	if (id != NULL)
-		jsonw_kstr(&w, "id", id);
-	jsonw_kstr(&w, "message", msg);
-	jsonw_close(&w);
-	rec_out_buf(&b);
-logged:
+	if (!r->o->text)
+		rec_write_error(STAGE, s->name, s->commit, file, id, msg);
 	log_event(LOG_ERROR, (const char *const[]){ "source", s->name, "id",
 	    id, "file", file, NULL }, "%s", msg);
 	s->errors++;
 	add_failed(s, id != NULL ? id : file);
 	tool_note(&r->st, 0);
-	buf_release(&b);
 }
 
 static void
@@ -304,14 +287,6 @@ source_get(struct run *r, const char *name)
 	return s;
 }
 
-static char *
-dup_str(const json_t *j)
-{
-	const char *s = json_string_value(j);
-
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
 static void
 take_revision(struct run *r, const json_t *j)
 {
@@ -320,8 +295,8 @@ take_revision(struct run *r, const json_t *j)
 
 	free(s->commit);
 	free(s->git_dir);
-	s->commit = dup_str(json_object_get(j, "commit"));
-	s->git_dir = dup_str(json_object_get(j, "gitDir"));
+	s->commit = rec_strdup(j, "commit");
+	s->git_dir = rec_strdup(j, "gitDir");
 }
 
 /* Objects .flux.yaml generators made are named after the .flux.yaml. */

@@ -253,9 +253,6 @@ out:
 static void
 fail(struct run *r, struct source *s, struct target *t, const char *msg)
 {
-	struct buf b = BUF_INIT;
-	struct jsonw w;
-
 	t->status = "failed";
 	t->reported = 1;
 	if (msg != t->why.s) {
@@ -268,20 +265,9 @@ fail(struct run *r, struct source *s, struct target *t, const char *msg)
 	tool_note(&r->st, 0);
 	log_event(LOG_ERROR, (const char *const[]){ "source", s->name, "id",
 	    t->id, "file", t->file, NULL }, "%s", msg);
-	if (r->o->text)
-		return;
-	jsonw_init(&w, &b);
-	jsonw_open(&w);
-	jsonw_kstr(&w, "type", "error");
-	jsonw_kstr(&w, "stage", STAGE);
-	jsonw_kstr(&w, "source", s->name);
-	jsonw_kstr(&w, "commit", s->commit);
-	jsonw_kstr(&w, "file", t->file);
-	jsonw_kstr(&w, "id", t->id);
-	jsonw_kstr(&w, "message", msg);
-	jsonw_close(&w);
-	rec_out_buf(&b);
-	buf_release(&b);
+	if (!r->o->text)
+		rec_write_error(STAGE, s->name, s->commit, t->file, t->id,
+		    msg);
 }
 
 static void
@@ -586,14 +572,6 @@ source_get(struct run *r, const char *name)
 	return s;
 }
 
-static char *
-dup_str(const json_t *j)
-{
-	const char *s = json_string_value(j);
-
-	return s != NULL ? xstrdup(s) : NULL;
-}
-
 static void
 take(struct run *r, const char *type, const json_t *j)
 {
@@ -613,8 +591,8 @@ take(struct run *r, const char *type, const json_t *j)
 	if (strcmp(type, "revision") == 0) {
 		free(s->commit);
 		free(s->git_dir);
-		s->commit = dup_str(json_object_get(j, "commit"));
-		s->git_dir = dup_str(json_object_get(j, "gitDir"));
+		s->commit = rec_strdup(j, "commit");
+		s->git_dir = rec_strdup(j, "gitDir");
 		return;
 	}
 	s->complete = 0;
