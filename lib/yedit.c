@@ -356,14 +356,19 @@ render(struct yedit *e, const char *old, size_t olen, struct buf *out)
 	size_t i = 0, nl, indent;
 	const char *v;
 
-	/* keep "&anchor" and "!tag" in front */
+	/* keep "&anchor" and "!tag" in front, and a comment after them */
 	while (i < olen && (old[i] == '&' || old[i] == '!')) {
 		while (i < olen && old[i] != ' ' && old[i] != '\t' &&
 		    old[i] != '\n' && old[i] != '\r')
 			i++;
 		while (i < olen && (old[i] == ' ' || old[i] == '\t' ||
-		    old[i] == '\n' || old[i] == '\r'))
-			i++;
+		    old[i] == '\n' || old[i] == '\r' || old[i] == '#')) {
+			if (old[i] == '#')
+				while (i < olen && old[i] != '\n')
+					i++;
+			else
+				i++;
+		}
 	}
 	buf_add(out, old, i);
 	switch (e->style) {

@@ -107,6 +107,14 @@ static const struct one_case cases[] = {
 	    0, IMG, "a:2",
 	    "spec:\n  template:\n    spec:\n      containers:\n"
 	    "      - image: !!str a:2\n", NULL },
+	{ "a comment between an anchor and its value is kept",
+	    "a: &x # the anchor\n  old\nb: 1\n",
+	    0, "/a", "new",
+	    "a: &x # the anchor\n  new\nb: 1\n", NULL },
+	{ "a comment between a tag and a block scalar is kept",
+	    "a: !!str # c\n  # d\n  |-\n  old\n",
+	    0, "/a", "new",
+	    "a: !!str # c\n  # d\n  |-\n  new\n", NULL },
 	{ "a block scalar keeps its header and indentation",
 	    "spec:\n  template:\n    spec:\n      containers:\n"
 	    "      - image: |-\n          a:1\n        name: a\n",
