@@ -179,7 +179,9 @@ not_scalar(struct yedit *e, const char *what)
 /*
  * The event pass: targets get start, end and style (done stays 0 until
  * verified); docs get their byte ranges. Returns -1 with every edit's err
- * set if the file does not parse up to its last target.
+ * set if the file does not parse, to its end: a document is re-read alone
+ * once edited, and only in a file that parses is that how it reads in the
+ * file (text after a broken end can join an edited document).
  */
 static int
 find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
@@ -192,15 +194,15 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 	unsigned long docno = 0;
 	size_t di = 0, i;
 	struct yedit *e;
-	int rc = -1, in_doc = 0;
+	int rc = -1, in_doc = 0, end = 0;
 
 	if (len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
 		cur.bi = 3;	/* libyaml counts no character for a BOM */
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	while (di < ndocs) {
+	while (ndocs > 0 && !end) {
 		if (!yaml_parser_parse(&p, &ev)) {
-			for (i = di; i < ndocs; i++)
+			for (i = 0; i < ndocs; i++)
 				for (size_t k = 0; k < docs[i].n; k++)
 					if (docs[i].e[k]->err.len == 0)
 						buf_addf(&docs[i].e[k]->err,
@@ -214,7 +216,7 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 		}
 		switch (ev.type) {
 		case YAML_DOCUMENT_START_EVENT:
-			in_doc = docs[di].index == docno;
+			in_doc = di < ndocs && docs[di].index == docno;
 			if (in_doc) {
 				docs[di].start = to_byte(&cur,
 				    ev.start_mark.index);
@@ -243,7 +245,7 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs)
 						buf_addf(&docs[i].e[k]->err,
 						    "the file has no document "
 						    "%lu", docs[i].index);
-			di = ndocs;
+			end = 1;
 			break;
 		case YAML_SCALAR_EVENT:
 			node_path(&w);

@@ -164,6 +164,12 @@ static const struct one_case cases[] = {
 	    "a: 1\n---\nb: 2\n", 5, "/a", "x", NULL, "no document 5" },
 	{ "a file that does not parse before the target",
 	    "a: [1\nb: 2\n", 0, "/b", "x", NULL, "does not parse" },
+	{ "a file that does not parse after the target",
+	    "a: 1\n---\nb: [\n", 0, "/a", "x", NULL, "does not parse" },
+	{ "text after a broken end would join the edited document",
+	    /* the two-line flow sequence ends document 0 before "d: 1",
+	     * which is an error; on one line it would be a key */
+	    "[a, b\n  c]d: 1\n", 0, "/1", "x", NULL, "does not parse" },
 };
 
 static void
