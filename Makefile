@@ -87,7 +87,6 @@ asan:
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
 fuzz:
-	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	$(MAKE) --no-print-directory O=build-fuzz CC='$(FUZZ_CC)' \
 	    LDFLAGS='-fsanitize=fuzzer,address,undefined' \
 	    CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
