@@ -1,5 +1,6 @@
 # sluice: see README.md. `make`, `make check`, `make asan`, `make lint`,
-# `make bench`, `make install PREFIX=/usr/local DESTDIR=`.
+# `make bench`, `make fuzz FUZZ_TIME=60`,
+# `make install PREFIX=/usr/local DESTDIR=`.
 O       ?= build
 WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
@@ -17,9 +18,13 @@ LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
 TOOLS    = $(patsubst tools/%.c,$(O)/bin/%,$(wildcard tools/*.c))
 UNITS    = $(patsubst %.c,$(O)/%.t,$(wildcard tests/unit/*_test.c))
 BENCH    = $(patsubst %.c,$(O)/%,$(wildcard tests/bench/*.c))
+# tests/fuzz/NAME_fuzz.c: a libFuzzer target, run by `make fuzz` over
+# tests/fuzz/corpus/NAME/; NAME-replay runs it over that corpus in check
+FUZZ     = $(patsubst tests/fuzz/%_fuzz.c,%,$(wildcard tests/fuzz/*_fuzz.c))
+REPLAY   = $(patsubst %,$(O)/tests/fuzz/%-replay,$(FUZZ))
 LIBOBJ   = $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c))
 OBJ      = $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c tools/*.c \
-           tests/unit/*.c tests/bench/*.c))
+           tests/unit/*.c tests/bench/*.c tests/fuzz/*.c))
 SHELL_FILES = pipelines/sluice $(wildcard pipelines/*.sh) \
            $(wildcard tests/*.sh tests/bench/*.sh tests/servers/*.sh \
            tests/fixtures/stages/*.sh) .ci/run
@@ -44,6 +49,14 @@ $(O)/tests/unit/%.t: $(O)/tests/unit/%.o $(O)/libshared.a
 $(O)/tests/bench/%: $(O)/tests/bench/%.o $(O)/libshared.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(O)/tests/fuzz/%-replay: $(O)/tests/fuzz/%_fuzz.o $(O)/tests/fuzz/replay.o \
+    $(O)/libshared.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer's own main(), from LDFLAGS=-fsanitize=fuzzer (make fuzz)
+$(O)/tests/fuzz/%_fuzz: $(O)/tests/fuzz/%_fuzz.o $(O)/libshared.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # the front command, pointed at the build tree's tools
 $(O)/bin/sluice: pipelines/sluice
 	@mkdir -p $(@D)
@@ -53,7 +66,7 @@ $(O)/bin/sluice: pipelines/sluice
 
 VERSION = $(shell sed -n 's/^#define SLUICE_VERSION "\(.*\)"/\1/p' lib/tool.h)
 
-check: all $(UNITS) $(BENCH)
+check: all $(UNITS) $(BENCH) $(REPLAY)
 	SLUICE_BUILD="$(CURDIR)/$(O)" PATH="$(CURDIR)/$(O)/bin:$$PATH" \
 	    sh tests/run.sh $(TESTS)
 
@@ -65,6 +78,28 @@ asan:
 	    LDFLAGS='-fsanitize=address,undefined' \
 	    CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' \
 	    check
+
+# Each target for FUZZ_TIME seconds, with clang's libFuzzer, ASan and UBSan,
+# in build-fuzz/. New inputs go to a scratch corpus there that starts from
+# the checked-in seeds, with tests/fuzz/NAME.dict if there is one; crashes
+# are written to build-fuzz/crash-*. Add one worth keeping to
+# tests/fuzz/corpus/NAME/ by hand.
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+fuzz:
+	$(MAKE) --no-print-directory O=build-fuzz CC='$(FUZZ_CC)' \
+	    LDFLAGS='-fsanitize=fuzzer,address,undefined' \
+	    CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all' \
+	    $(patsubst %,build-fuzz/tests/fuzz/%_fuzz,$(FUZZ))
+	for t in $(FUZZ); do \
+	    mkdir -p build-fuzz/corpus/$$t && \
+	    cp tests/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ && \
+	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	    build-fuzz/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_TIME) \
+	        -artifact_prefix=build-fuzz/ \
+	        $$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
+	        build-fuzz/corpus/$$t || exit 1; \
+	done
 
 lint:
 	shellcheck -x -s sh $(SHELL_FILES)
@@ -88,9 +123,9 @@ install: all
 	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all check asan lint bench install clean
+.PHONY: all check asan fuzz lint bench install clean
 .SECONDARY: $(OBJ)
 .DELETE_ON_ERROR:
 -include $(OBJ:.o=.d)

@@ -65,7 +65,12 @@ not_scalar(struct yedit *e, const char *what)
 /*
  * The event pass: targets get start, end and style (done stays 0 until
  * verified); docs get their byte ranges. Returns -1 with every edit's err
- * set if the file does not parse up to its last target.
+ * set if the file does not parse up to a "---" after the last edited
+ * document (or to its end): a document is re-read alone once edited, and
+ * that is how it reads in the file only when its end is one the edit
+ * cannot move (text after a broken end can join an edited document; a
+ * "---" cannot). The documents after that "---" are left unread: a 2 MB
+ * file need not be parsed to its end to edit its first document.
  */
 static int
 find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs,
@@ -78,14 +83,14 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs,
 	unsigned long docno = 0;
 	size_t di = 0, i;
 	struct yedit *e;
-	int rc = -1, in_doc = 0;
+	int rc = -1, in_doc = 0, end = 0;
 
 	ywalk_start(&w, data, len);
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	while (di < ndocs) {
+	while (ndocs > 0 && !end) {
 		if (!yaml_parser_parse(&p, &ev)) {
-			for (i = di; i < ndocs; i++)
+			for (i = 0; i < ndocs; i++)
 				for (size_t k = 0; k < docs[i].n; k++)
 					if (docs[i].e[k]->err.len == 0)
 						buf_addf(&docs[i].e[k]->err,
@@ -99,6 +104,10 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs,
 		}
 		switch (ev.type) {
 		case YAML_DOCUMENT_START_EVENT:
+			if (di == ndocs) {
+				end = 1;	/* the last one ended at a --- */
+				break;
+			}
 			in_doc = docs[di].index == docno;
 			if (in_doc) {
 				docs[di].start = ywalk_byte(&w,
@@ -128,7 +137,7 @@ find_targets(const char *data, size_t len, struct doc *docs, size_t ndocs,
 						buf_addf(&docs[i].e[k]->err,
 						    "the file has no document "
 						    "%lu", docs[i].index + base);
-			di = ndocs;
+			end = 1;
 			break;
 		case YAML_SCALAR_EVENT:
 			ywalk_node(&w);
@@ -238,14 +247,19 @@ render(struct yedit *e, const char *old, size_t olen, struct buf *out)
 	size_t i = 0, nl, indent;
 	const char *v;
 
-	/* keep "&anchor" and "!tag" in front */
+	/* keep "&anchor" and "!tag" in front, and a comment after them */
 	while (i < olen && (old[i] == '&' || old[i] == '!')) {
 		while (i < olen && old[i] != ' ' && old[i] != '\t' &&
 		    old[i] != '\n' && old[i] != '\r')
 			i++;
 		while (i < olen && (old[i] == ' ' || old[i] == '\t' ||
-		    old[i] == '\n' || old[i] == '\r'))
-			i++;
+		    old[i] == '\n' || old[i] == '\r' || old[i] == '#')) {
+			if (old[i] == '#')
+				while (i < olen && old[i] != '\n')
+					i++;
+			else
+				i++;
+		}
 	}
 	buf_add(out, old, i);
 	switch (e->style) {
@@ -456,6 +470,29 @@ yedit_release(struct yedit *e)
 }
 
 /*
+ * Does the line hold a line break other than its "\n" (a CR alone, or
+ * YAML 1.1's NEL, LS or PS, which libyaml honours)? Then a "---" may
+ * start where a line scan does not see one.
+ */
+static int
+other_breaks(const char *line, size_t k)
+{
+	const unsigned char *u = (const unsigned char *)line;
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		if (u[i] == '\r' && i + 1 < k)
+			return 1;
+		if (u[i] == 0xc2 && i + 1 < k && u[i + 1] == 0x85)
+			return 1;
+		if (u[i] == 0xe2 && i + 2 < k && u[i + 1] == 0x80 &&
+		    (u[i + 2] == 0xa8 || u[i + 2] == 0xa9))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Where document doc starts, found without parsing the ones before it:
  * at its "---" line, counting an implicit first document when anything
  * but comments comes before the first "---". That is how libyaml counts
@@ -477,6 +514,8 @@ skip_docs(const char *data, size_t len, unsigned long doc, size_t *off)
 		line = data + pos;
 		nl = memchr(line, '\n', len - pos);
 		k = nl != NULL ? (size_t)(nl - line) : len - pos;
+		if (other_breaks(line, k))
+			return -1;
 		if (k >= 3 && memcmp(line, "---", 3) == 0 && (k == 3 ||
 		    line[3] == ' ' || line[3] == '\t' || line[3] == '\r')) {
 			marker_seen = 1;
@@ -491,8 +530,11 @@ skip_docs(const char *data, size_t len, unsigned long doc, size_t *off)
 			return -1;
 		} else if (!marker_seen && next == 0) {
 			/* content before the first "---": an implicit doc */
-			size_t i = strspn(line, " \t\r");
+			size_t i = 0;
 
+			while (i < k && (line[i] == ' ' || line[i] == '\t' ||
+			    line[i] == '\r'))
+				i++;
 			if (i < k && line[i] != '#')
 				next = 1;
 		}

@@ -378,16 +378,6 @@ lifecycle() {
 
 # --- signatures -------------------------------------------------------------
 
-# make_gpg_key NAME: a throwaway signing key in $GNUPGHOME; prints its
-# fingerprint and exports its public key to $BATS_TEST_TMPDIR/NAME.asc
-make_gpg_key() {
-	gpg --batch --pinentry-mode loopback --passphrase '' \
-	    --quick-gen-key "$1 <$1@example.com>" ed25519 sign never 2>/dev/null
-	gpg --batch --with-colons --list-keys "$1@example.com" |
-	    awk -F: '$1 == "fpr" { print $10; exit }'
-	gpg --batch --armor --export "$1@example.com" >"$BATS_TEST_TMPDIR/$1.asc"
-}
-
 # signed_commit NAME KEY MESSAGE: a commit signed by KEY (empty KEY:
 # unsigned) on main of $SRV/NAME.git; prints its id
 signed_commit() {

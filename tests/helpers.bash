@@ -77,3 +77,14 @@ recommit() {
 	    commit -q --allow-empty -m "$2"
 	git -C "$1" rev-parse HEAD
 }
+
+# make_gpg_key NAME: a throwaway ed25519 signing key, no passphrase, in
+# $GNUPGHOME; prints its fingerprint and exports its public key to
+# $BATS_TEST_TMPDIR/NAME.asc
+make_gpg_key() {
+	gpg --batch --pinentry-mode loopback --passphrase '' \
+	    --quick-gen-key "$1 <$1@example.com>" ed25519 sign never 2>/dev/null
+	gpg --batch --with-colons --list-keys "$1@example.com" |
+	    awk -F: '$1 == "fpr" { print $10; exit }'
+	gpg --batch --armor --export "$1@example.com" >"$BATS_TEST_TMPDIR/$1.asc"
+}

@@ -17,6 +17,14 @@ teardown_file() {
 	stop_servers
 }
 
+teardown() {	# the gpg-agents a signing test started
+	local h
+	for h in "$BATS_TEST_TMPDIR/gnupg" "$BATS_TEST_TMPDIR/verify"; do
+		[ ! -d "$h" ] || GNUPGHOME=$h gpgconf --kill all 2>/dev/null ||
+		    true
+	done
+}
+
 setup() {
 	export SLUICE_STATE_DIR=$BATS_TEST_TMPDIR/state
 	NAME=r$BATS_TEST_NUMBER
@@ -259,6 +267,35 @@ items:
 	[ "$(show main:apps/list.yaml | head -n 3)" = 'apiVersion: v1
 kind: ConfigMap
 metadata: {name: first}' ]
+}
+
+@test "--git-signing-key: the pushed commit verifies; an unknown key is 78" {
+	local fpr before
+	export GNUPGHOME=$BATS_TEST_TMPDIR/gnupg
+	mkdir -m 700 "$GNUPGHOME"
+	fpr=$(make_gpg_key signer)
+	put apps/web.yaml "$DEPLOY" >/dev/null
+	render
+	run --separate-stderr -0 update --git-signing-key "$fpr" < <(
+	    image registry.example.com/team/web 1.0.0 1.4.2)
+	[ "$(show main:apps/web.yaml)" = "${DEPLOY/web:1.0.0/web:1.4.2}" ]
+	# checked on the server, by a keyring that holds only the public key
+	mkdir -m 700 "$BATS_TEST_TMPDIR/verify"
+	GNUPGHOME=$BATS_TEST_TMPDIR/verify gpg --batch --quiet \
+	    --import "$BATS_TEST_TMPDIR/signer.asc"
+	run -0 env GNUPGHOME="$BATS_TEST_TMPDIR/verify" \
+	    git --git-dir="$SRV/$NAME.git" verify-commit --raw main
+	[[ $output == *"[GNUPG:] VALIDSIG $fpr "* ]]
+	[ "$(git --git-dir="$SRV/$NAME.git" log -1 --format=%G? main)" = G ]
+
+	# a key that is not there: a config error, and nothing pushed
+	before=$(head_of)
+	render
+	run --separate-stderr -78 update --git-signing-key \
+	    0123456789ABCDEF0123456789ABCDEF01234567 < <(
+	    image registry.example.com/team/web 1.4.2 1.5.0)
+	[ "$(head_of)" = "$before" ]
+	[[ $stderr == *0123456789ABCDEF0123456789ABCDEF01234567* ]]
 }
 
 @test "--git-readonly refuses to commit (78); bad usage (64)" {

@@ -12,7 +12,9 @@ jq bats shellcheck procps
 lighttpd lighttpd-mod-openssl apache2-utils openssh-server openssh-client
 openssl gnupg netcat-openbsd
 python3 curl
-docker-registry skopeo"
+docker-registry skopeo
+clang libclang-rt-14-dev"
+# clang and its libFuzzer runtime (a Recommends only) are for `make fuzz`
 # kubectl drives the test API server (tests/servers/kube-apiserver.py);
 # Debian 12's kubernetes-client is kubectl 1.20. Any kubectl on PATH will do.
 command -v kubectl >/dev/null 2>&1 || packages="$packages kubernetes-client"

@@ -122,6 +122,14 @@ static const struct one_case cases[] = {
 	    0, IMG, "a:2",
 	    "spec:\n  template:\n    spec:\n      containers:\n"
 	    "      - image: !!str a:2\n", NULL },
+	{ "a comment between an anchor and its value is kept",
+	    "a: &x # the anchor\n  old\nb: 1\n",
+	    0, "/a", "new",
+	    "a: &x # the anchor\n  new\nb: 1\n", NULL },
+	{ "a comment between a tag and a block scalar is kept",
+	    "a: !!str # c\n  # d\n  |-\n  old\n",
+	    0, "/a", "new",
+	    "a: !!str # c\n  # d\n  |-\n  new\n", NULL },
 	{ "a block scalar keeps its header and indentation",
 	    "spec:\n  template:\n    spec:\n      containers:\n"
 	    "      - image: |-\n          a:1\n        name: a\n",
@@ -171,6 +179,12 @@ static const struct one_case cases[] = {
 	    "a: 1\n---\nb: 2\n", 5, "/a", "x", NULL, "no document 5" },
 	{ "a file that does not parse before the target",
 	    "a: [1\nb: 2\n", 0, "/b", "x", NULL, "does not parse" },
+	{ "a broken document after a --- does not stop an edit before it",
+	    "a: 1\n---\nb: [\n", 0, "/a", "x", "a: x\n---\nb: [\n", NULL },
+	{ "text after a broken end would join the edited document",
+	    /* the two-line flow sequence ends document 0 before "d: 1",
+	     * which is an error; on one line it would be a key */
+	    "[a, b\n  c]d: 1\n", 0, "/1", "x", NULL, "does not parse" },
 };
 
 static void
