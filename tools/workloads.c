@@ -460,7 +460,8 @@ main(int argc, char *argv[])
 	}
 	if (n < 0)
 		tool_stream_broken(&in);
-	qsort(r.w, r.nw, sizeof(*r.w), cmp_found);
+	if (r.nw > 0)
+		qsort(r.w, r.nw, sizeof(*r.w), cmp_found);
 	if (o.images)
 		images(&r);
 	else if (o.json)
