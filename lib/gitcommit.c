@@ -63,28 +63,40 @@ edit_files(struct gitcommit *c, git_repository *repo, git_tree *tree,
 	git_tree_entry *te;
 	git_blob *blob;
 	git_oid oid;
+	unsigned mode;
 	size_t i;
 	long made = 0;
+	int what;
 
 	*nups = 0;
+	c->repo = repo;
+	c->tree = tree;
 	for (i = 0; i < c->nfiles; i++) {
 		buf_reset(&old);
 		buf_reset(&new);
 		te = NULL;
 		blob = NULL;
+		mode = 0;
 		if (git_tree_entry_bypath(&te, tree, c->files[i]) == 0 &&
 		    git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
 		    git_blob_lookup(&blob, repo, git_tree_entry_id(te)) == 0) {
 			buf_add(&old, git_blob_rawcontent(blob),
 			    (size_t)git_blob_rawsize(blob));
-			if (c->edit(c->arg, i, old.s, old.len, &new) == 0)
-				goto next;
-		} else if (c->edit(c->arg, i, NULL, 0, &new) == 0) {
-			goto next;
+			mode = (unsigned)git_tree_entry_filemode(te);
+			what = c->edit(c->arg, i, old.s, old.len, &new, &mode);
+		} else {
+			what = c->edit(c->arg, i, NULL, 0, &new, &mode);
 		}
+		if (what == GITCOMMIT_KEEP)
+			goto next;
 		made++;
 		if (c->dry_run) {
 			show_diff(c->files[i], &old, &new);
+			goto next;
+		}
+		if (what == GITCOMMIT_REMOVE) {
+			ups[*nups].action = GIT_TREE_UPDATE_REMOVE;
+			ups[(*nups)++].path = c->files[i];
 			goto next;
 		}
 		if (git_blob_create_from_buffer(&oid, repo, new.s,
@@ -97,16 +109,37 @@ edit_files(struct gitcommit *c, git_repository *repo, git_tree *tree,
 		}
 		ups[*nups].action = GIT_TREE_UPDATE_UPSERT;
 		ups[*nups].id = oid;
-		ups[*nups].filemode = te != NULL ?
-		    git_tree_entry_filemode(te) : GIT_FILEMODE_BLOB;
+		ups[*nups].filemode = mode == 0100755 ? GIT_FILEMODE_BLOB_EXECUTABLE :
+		    mode != 0 ? (git_filemode_t)mode : GIT_FILEMODE_BLOB;
 		ups[(*nups)++].path = c->files[i];
 next:
 		git_blob_free(blob);
 		git_tree_entry_free(te);
 	}
+	c->repo = NULL;
+	c->tree = NULL;
 	buf_release(&old);
 	buf_release(&new);
 	return made;
+}
+
+int
+gitcommit_read(const struct gitcommit *c, const char *path, struct buf *out)
+{
+	git_tree_entry *te = NULL;
+	git_blob *blob = NULL;
+	int found = 0;
+
+	if (c->tree != NULL && git_tree_entry_bypath(&te, c->tree, path) == 0 &&
+	    git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&blob, c->repo, git_tree_entry_id(te)) == 0) {
+		buf_add(out, git_blob_rawcontent(blob),
+		    (size_t)git_blob_rawsize(blob));
+		found = 1;
+	}
+	git_blob_free(blob);
+	git_tree_entry_free(te);
+	return found;
 }
 
 /*

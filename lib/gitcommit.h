@@ -13,9 +13,11 @@
  *
  * edit is called once per file per attempt with the file's bytes in the
  * commit being changed (old NULL when the path is not a file there) and
- * returns 1 with the whole new file in *new, or 0 to leave it; it keeps
- * its own record of what it did and why not, since each attempt starts
- * over. message is called after the edits of the attempt that commits.
+ * returns GITCOMMIT_WRITE with the whole new file in *new,
+ * GITCOMMIT_REMOVE to delete it, or GITCOMMIT_KEEP to leave it; *mode is
+ * the file's mode there (0 if none; 0100644 for a new file unless edit
+ * sets 0100755). edit keeps its own record of what it did and why not,
+ * since each attempt starts over. message is called after the edits of the attempt that commits.
  *
  * If the push is refused because the branch moved, the mirror is fetched
  * and the edits are made again on the new head, up to three times:
@@ -40,6 +42,8 @@
 #include "lib/buf.h"
 #include "lib/gitopts.h"
 
+enum { GITCOMMIT_KEEP, GITCOMMIT_WRITE, GITCOMMIT_REMOVE };
+
 struct gitcommit {
 	const struct gitopts *g;
 	const char *git_dir;		/* the source's bare mirror */
@@ -47,7 +51,7 @@ struct gitcommit {
 	const char *const *files;	/* paths in the tree, sorted */
 	size_t nfiles;
 	int (*edit)(void *arg, size_t file, const char *old, size_t len,
-	    struct buf *new);
+	    struct buf *new, unsigned *mode);
 	void (*message)(void *arg, struct buf *msg);
 	void *arg;
 	const char *ci_skip;		/* appended to the message, or NULL */
@@ -55,10 +59,19 @@ struct gitcommit {
 	int dry_run;
 	/* out */
 	char commit[41];		/* pushed, or "" */
+	/* private: the attempt's repository and tree, for gitcommit_read */
+	void *repo, *tree;
 };
 #define GITCOMMIT_INIT { NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, \
-	NULL, NULL, 0, "" }
+	NULL, NULL, 0, "", NULL, NULL }
 
 int gitcommit_run(struct gitcommit *c, struct buf *err);
+
+/*
+ * From inside edit: the bytes of any path in the commit being changed
+ * (appended to out). 1, or 0 if it is not a file there.
+ */
+int gitcommit_read(const struct gitcommit *c, const char *path,
+    struct buf *out);
 
 #endif

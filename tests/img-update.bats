@@ -319,3 +319,110 @@ metadata: {name: first}' ]
 	lines_of_type end | tail -n 1 | jqe '.ok == false and
 	    (.message | test("incomplete input"))'
 }
+
+# --- .flux.yaml updaters ----------------------------------------------------
+
+GEN_TMPL='apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gen
+  namespace: prod
+  annotations:
+    fluxcd.io/automated: "true"
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/team/gen:1.0.0'
+
+# The updater edits the template and leaves a new file with the
+# environment it got (what the shell itself adds left out).
+GEN_CONFIG='version: 1
+commandUpdated:
+  generators:
+  - command: cat deploy.tmpl
+  updaters:
+  - containerImage:
+      command: >-
+        sed "s|image: $FLUX_IMG:.*|image: $FLUX_IMG:$FLUX_TAG|"
+        deploy.tmpl >t && mv t deploy.tmpl &&
+        env | grep -Ev "^(PWD|OLDPWD|SHLVL|_)=" | sort >last-update.env'
+
+# render_gen: render gen/, running the generators
+render_gen() {
+	git-fetch --git-url "$URL" --git-branch main --source "$NAME" \
+	    --git-path gen |
+	    manifest-gen --manifest-generation >"$BATS_TEST_TMPDIR/stream"
+}
+
+@test ".flux.yaml commandUpdated: the updaters run with Flux's FLUX_* environment; what they change is committed" {
+	put gen/deploy.tmpl "$GEN_TMPL" >/dev/null
+	put gen/.flux.yaml "$GEN_CONFIG" >/dev/null
+	before=$(head_of)
+	render_gen
+	grep -q '"file":"gen/.flux.yaml"' "$BATS_TEST_TMPDIR/stream"
+
+	# commands from Git run only when the operator says so
+	run --separate-stderr -1 update < <(
+	    image registry.example.com/team/gen \
+	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
+	lines_of_type error | jqe '.file == "gen/.flux.yaml" and
+	    (.message | test("--manifest-generation"))'
+	[ "$(head_of)" = "$before" ]
+
+	run --separate-stderr -0 update --manifest-generation < <(
+	    image registry.example.com/team/gen \
+	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
+	[ "$(head_of main~1)" = "$before" ]
+	[ "$(show main:gen/deploy.tmpl)" = \
+	    "${GEN_TMPL/gen:1.0.0/gen:1.1.0}" ]
+	[ "$(show main:gen/last-update.env)" = "FLUX_CONTAINER=app
+FLUX_IMG=registry.example.com/team/gen
+FLUX_TAG=1.1.0
+FLUX_WL_KIND=deployment
+FLUX_WL_NAME=gen
+FLUX_WL_NS=prod
+FLUX_WORKLOAD=prod:deployment/gen
+PATH=$PATH" ]
+	[ "$(git --git-dir="$SRV/$NAME.git" diff --name-only main~1 main)" = \
+	    "gen/deploy.tmpl
+gen/last-update.env" ]
+	[ "$(git --git-dir="$SRV/$NAME.git" log -1 --format=%s main)" = \
+	    "Auto-release registry.example.com/team/gen:1.1.0" ]
+	lines_of_type update | jqe '.file == "gen/.flux.yaml" and
+	    .to == "registry.example.com/team/gen:1.1.0" and
+	    .commit == "'"$(head_of)"'"'
+}
+
+@test ".flux.yaml: a failing updater commits nothing; patchUpdated is refused" {
+	put gen/deploy.tmpl "$GEN_TMPL" >/dev/null
+	put gen/.flux.yaml 'version: 1
+commandUpdated:
+  generators:
+  - command: cat deploy.tmpl
+  updaters:
+  - containerImage:
+      command: echo half >half && echo broken >&2 && exit 3' >/dev/null
+	before=$(head_of)
+	render_gen
+	run --separate-stderr -1 update --manifest-generation < <(
+	    image registry.example.com/team/gen \
+	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
+	lines_of_type error | jqe '(.message | test("exit.*3")) and
+	    (.message | test("broken"))'
+	[ "$(head_of)" = "$before" ]
+
+	put gen/.flux.yaml 'version: 1
+patchUpdated:
+  generators:
+  - command: cat deploy.tmpl
+  patchFile: patch.yaml' >/dev/null
+	before=$(head_of)
+	render_gen
+	run --separate-stderr -1 update --manifest-generation < <(
+	    image registry.example.com/team/gen \
+	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
+	lines_of_type error | jqe '.message | test("patchUpdated")'
+	[ "$(head_of)" = "$before" ]
+}

@@ -24,8 +24,10 @@
  * field still holds the value it had), up to three times: nobody else's
  * commit is ever overwritten.
  *
- * Objects made by .flux.yaml generators get an error record: their
- * updaters (commandUpdated, patchUpdated) are not run yet.
+ * Workloads made by .flux.yaml generators are changed by the config's
+ * commandUpdated updaters instead (lib/fluxupd.h), run in a scratch
+ * checkout only with --manifest-generation; the files they change are
+ * committed with the rest. patchUpdated is not done yet (error record).
  *
  * Flags: the Git flags of git-fetch (--git-url, --git-branch,
  * credentials, --git-user, --git-email, --git-signing-key,
@@ -36,6 +38,7 @@
  * without --dry-run, or credentials.
  */
 #include <errno.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +49,7 @@
 
 #include "lib/buf.h"
 #include "lib/gitopts.h"
+#include "lib/fluxupd.h"
 #include "lib/gitcommit.h"
 #include "lib/mirror.h"
 #include "lib/imgref.h"
@@ -82,6 +86,9 @@ static const char help_text[] =
     "  --git-ci-skip                 end commit messages with [ci skip]\n"
     "  --git-ci-skip-message TEXT    end them with TEXT instead\n"
     "  --dry-run                     change nothing; show the diff\n"
+    "  --manifest-generation         run .flux.yaml updaters (commands\n"
+    "                                from Git) for generated workloads\n"
+    "  --sync-timeout DURATION       an updater's time limit (1m)\n"
     "\n"
     "A release (sluice release) moves the workloads named, automated or not:\n"
     "  --workload ID, --all          which (repeatable; --all: every one)\n"
@@ -99,7 +106,8 @@ static const char help_text[] =
 enum {
 	OPT_CI_SKIP = 256, OPT_CI_SKIP_MESSAGE, OPT_DRY_RUN, OPT_LOG_FORMAT,
 	OPT_VERSION, OPT_WORKLOAD, OPT_ALL, OPT_EXCLUDE, OPT_IMAGE,
-	OPT_ALL_IMAGES, OPT_FORCE, OPT_USER, OPT_OUTPUT
+	OPT_ALL_IMAGES, OPT_FORCE, OPT_USER, OPT_OUTPUT, OPT_GENERATION,
+	OPT_SYNC_TIMEOUT
 };
 
 static const struct option long_options[] = {
@@ -118,6 +126,8 @@ static const struct option long_options[] = {
 	{ "message", required_argument, NULL, 'm' },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "manifest-generation", no_argument, NULL, OPT_GENERATION },
+	{ "sync-timeout", required_argument, NULL, OPT_SYNC_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -128,6 +138,8 @@ struct options {
 	const char *ci_skip;	/* the suffix, or NULL */
 	int dry_run;
 	int text;		/* --output text */
+	int generation;		/* --manifest-generation: run updaters */
+	double sync_timeout;
 	/* a release: sluice release */
 	int release;
 	char **named;		/* --workload IDs, as given */
@@ -145,7 +157,11 @@ struct change {
 	unsigned long doc;
 	char *path;		/* from the document's root */
 	char *value, *expect;	/* the scalar's new and current text */
-	struct yedit e;
+	struct yedit e;		/* e.done, e.err: the outcome */
+	/* of a generated workload: file is its .flux.yaml label, and the
+	 * updaters get the image's name as written and the new tag */
+	int generated;
+	char *name, *tag;
 };
 
 /* A workload to update, kept until the images are known. */
@@ -154,6 +170,7 @@ struct workload_rec {
 	unsigned long doc;
 	long item;
 	json_t *object;
+	int generated;		/* made by a .flux.yaml: file is its label */
 	/* the outcome, as fluxctl showed a release's */
 	const char *status;	/* "success", "skipped", "ignored", "failed" */
 	struct buf why;
@@ -341,11 +358,12 @@ take_object(struct run *r, json_t *j)
 	wr->doc = (unsigned long)json_integer_value(json_object_get(j, "doc"));
 	wr->item = json_is_integer(item) ? (long)json_integer_value(item) : -1;
 	wr->object = json_incref(object);
-	if (is_generated(file)) {
-		/* NEEDSWORK: .flux.yaml updaters (commandUpdated,
-		 * patchUpdated) are not written yet */
-		buf_addf(&err, "made by the generators of '%s': img-update "
-		    "cannot update generated manifests yet", file);
+	wr->generated = is_generated(file);
+	if (wr->generated && !r->o->generation) {
+		/* updating it runs commands from Git: only when asked */
+		buf_addf(&err, "made by the generators of '%s': updating it "
+		    "runs its updaters, which needs --manifest-generation",
+		    file);
 		error_record(r, s, file, id, err.s);
 		wr->object = NULL;
 		json_decref(object);
@@ -458,10 +476,20 @@ add_change(struct run *r, struct source *s, struct workload_rec *wr,
     const struct workload_container *c, const char *tag, const char *to)
 {
 	struct buf path = BUF_INIT, err = BUF_INIT;
+	struct imgref ref = IMGREF_INIT;
 	struct change *ch;
 	char *ptr = NULL, *value = NULL;
 
-	if (latest_edit(wr->object, c, tag, &ptr, &value, &err) < 0) {
+	if (wr->generated) {
+		/* the updaters get the name as written, without its tag */
+		if (imgref_parse(c->image, &ref, &err) < 0) {
+			error_record(r, s, wr->file, wr->id, err.s);
+			buf_release(&err);
+			return;
+		}
+		imgref_string_with_tag(&ref, NULL, &path);
+		imgref_release(&ref);
+	} else if (latest_edit(wr->object, c, tag, &ptr, &value, &err) < 0) {
 		error_record(r, s, wr->file, wr->id, err.s);
 		buf_release(&err);
 		return;
@@ -475,6 +503,15 @@ add_change(struct run *r, struct source *s, struct workload_rec *wr,
 	ch->from = xstrdup(c->image);
 	ch->to = xstrdup(to);
 	ch->doc = wr->doc;
+	buf_init(&ch->e.err, 0);
+	wr->changes++;
+	if (wr->generated) {
+		ch->generated = 1;
+		ch->name = buf_detach(&path, NULL);
+		ch->tag = xstrdup(tag);
+		buf_release(&err);
+		return;
+	}
 	if (wr->item >= 0)
 		buf_addf(&path, "/items/%ld", wr->item);
 	buf_adds(&path, ptr);
@@ -482,8 +519,6 @@ add_change(struct run *r, struct source *s, struct workload_rec *wr,
 	ch->value = value;
 	ch->expect = xstrdup(json_string_value(workload_pointer_get(
 	    wr->object, ptr)));
-	buf_init(&ch->e.err, 0);
-	wr->changes++;
 	free(ptr);
 	buf_release(&err);
 }
@@ -655,31 +690,87 @@ plan(struct run *r, struct source *s)
 
 /* ---- editing the files ---- */
 
+/* By file; the changes of generated workloads last. */
 static int
 cmp_file(const void *a, const void *b)
 {
 	const struct change *x = a, *y = b;
 
+	if (x->generated != y->generated)
+		return x->generated - y->generated;
 	return strcmp(x->file, y->file);
 }
 
-/* What gitcommit's callbacks need: the changes, grouped by file. */
+/* What gitcommit's callbacks need: the files, and what changes each. */
 struct commit_job {
 	const struct run *r;
 	struct source *s;
-	size_t *first;		/* file i's changes: [first[i], first[i+1]) */
+	struct gitcommit *gc;
+	size_t *from, *to;	/* file i's yedit changes: [from[i], to[i]) */
+	long *upd;		/* file i in u->files, or -1 */
+	struct fluxupd *u;
+	size_t last;		/* the last file edited: a new attempt restarts */
 };
+
+/* Mark the generated changes failed, with why. */
+static void
+fail_generated(struct source *s, const char *why)
+{
+	size_t k;
+
+	for (k = 0; k < s->nc; k++)
+		if (s->c[k].generated && s->c[k].e.done) {
+			s->c[k].e.done = 0;
+			buf_reset(&s->c[k].e.err);
+			buf_adds(&s->c[k].e.err, why);
+		}
+}
+
+/*
+ * Are the files the updaters changed as they were in the commit they ran
+ * on? Checked once per attempt, for all of them at once: written over a
+ * branch that moved, some but not all of them would be a half update.
+ */
+static void
+check_updated(struct commit_job *job)
+{
+	struct buf now = BUF_INIT;
+	const struct fluxupd_file *f;
+	size_t i;
+	int found;
+
+	for (i = 0; i < job->u->nfiles; i++) {
+		f = &job->u->files[i];
+		buf_reset(&now);
+		found = gitcommit_read(job->gc, f->path, &now);
+		if (found != f->existed || (found && (now.len != f->was.len ||
+		    memcmp(now.s, f->was.s, now.len) != 0))) {
+			buf_reset(&now);
+			buf_addf(&now, "'%s' changed in the branch while its "
+			    ".flux.yaml updaters ran: the next run tries again",
+			    f->path);
+			fail_generated(job->s, now.s);
+			break;
+		}
+	}
+	buf_release(&now);
+}
 
 /* gitcommit's edit: apply file i's changes to its bytes. */
 static int
-edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new)
+edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
+    unsigned *mode)
 {
 	struct commit_job *job = arg;
 	struct change *c = job->s->c;
-	size_t k, from = job->first[i], to = job->first[i + 1];
-	struct yedit *e = xcalloc(to - from, sizeof(*e));
-	size_t made = 0;
+	size_t k, from = job->from[i], to = job->to[i];
+	struct yedit *e = xcalloc(to > from ? to - from : 1, sizeof(*e));
+	const struct fluxupd_file *f;
+	size_t made = 0, g;
 
+	if (job->u != NULL && (i == 0 || i <= job->last))
+		check_updated(job);
+	job->last = i;
 	for (k = from; k < to; k++) {
 		e[k - from] = (struct yedit)YEDIT_INIT;
 		e[k - from].doc = c[k].doc;
@@ -687,7 +778,7 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new)
 		e[k - from].value = c[k].value;
 		e[k - from].expect = c[k].expect;
 	}
-	if (old != NULL)
+	if (old != NULL && to > from)
 		made = yedit_apply(old, len, e, to - from, new);
 	for (k = from; k < to; k++) {
 		c[k].e.done = e[k - from].done;
@@ -700,7 +791,26 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new)
 		yedit_release(&e[k - from]);
 	}
 	free(e);
-	return made > 0;
+	if (job->upd[i] < 0)
+		return made > 0 ? GITCOMMIT_WRITE : GITCOMMIT_KEEP;
+	/* a file a .flux.yaml updater changed: theirs, if they still stand */
+	for (g = 0; g < job->s->nc; g++)
+		if (c[g].generated && c[g].e.done)
+			break;
+	if (g == job->s->nc)	/* they failed: the file's own edits */
+		return made > 0 ? GITCOMMIT_WRITE : GITCOMMIT_KEEP;
+	for (k = from; k < to; k++) {
+		c[k].e.done = 0;
+		buf_addf(&c[k].e.err, "'%s' is changed by a .flux.yaml "
+		    "updater too", c[k].file);
+	}
+	f = &job->u->files[job->upd[i]];
+	buf_reset(new);
+	if (f->removed)
+		return GITCOMMIT_REMOVE;
+	buf_add(new, f->now.s, f->now.len);
+	*mode = f->mode;
+	return GITCOMMIT_WRITE;
 }
 
 static int
@@ -765,26 +875,99 @@ commit_message(void *arg, struct buf *out)
 	free(refs);
 }
 
+/*
+ * Run the .flux.yaml updaters of the generated changes (s->c from g on) in
+ * a scratch checkout, then collect the files they changed into *u. If
+ * one fails, none of them is committed: a half-made update is worse than
+ * none. 0, or an exit status with err.
+ */
+static int
+run_updaters(const struct run *r, struct source *s, size_t g,
+    struct fluxupd *u, struct buf *err)
+{
+	struct buf dir = BUF_INIT, why = BUF_INIT;
+	size_t k;
+	int rc = EXIT_IOERR;
+
+	if (*s->name == '\0' || strchr(s->name, '/') != NULL ||
+	    strcmp(s->name, ".") == 0 || strcmp(s->name, "..") == 0) {
+		buf_addf(err, "source name '%s' cannot name a folder",
+		    s->name);
+		return EXIT_DATAERR;
+	}
+	buf_addf(&dir, "%s/%s", r->o->g.state_dir, s->name);
+	if ((mkdir(r->o->g.state_dir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(dir.s, 0700) < 0 && errno != EEXIST)) {
+		buf_addf(err, "cannot create '%s': %s", dir.s, strerror(errno));
+		goto out;
+	}
+	buf_adds(&dir, "/updaters");
+	u->timeout = r->o->sync_timeout;
+	if (fluxupd_open(u, s->git_dir, s->commit, dir.s, err) < 0)
+		goto out;
+	for (k = g; k < s->nc; k++) {
+		buf_reset(&s->c[k].e.err);
+		if (fluxupd_image(u, s->c[k].file, s->c[k].id,
+		    s->c[k].container, s->c[k].name, s->c[k].tag,
+		    &s->c[k].e.err) < 0)
+			break;
+		s->c[k].e.done = 1;
+	}
+	if (k < s->nc) {
+		buf_addf(&why, "not committed: an updater for %s failed",
+		    s->c[k].id);
+		fail_generated(s, why.s);
+	} else if (fluxupd_changes(u, err) < 0) {
+		goto out;
+	} else if (u->nfiles == 0) {
+		fail_generated(s, "the .flux.yaml updaters changed no file");
+	}
+	rc = 0;
+out:
+	buf_release(&dir);
+	buf_release(&why);
+	return rc;
+}
+
 /* Make the source's changes: 0 (hex the commit, or ""), or an exit status. */
 static int
 commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 {
-	struct commit_job job = { r, s, NULL };
+	struct commit_job job;
 	struct gitcommit gc = GITCOMMIT_INIT;
+	struct fluxupd u = FLUXUPD_INIT;
 	const char **files;
-	size_t i, n = 0;
-	int rc;
+	size_t i, k, g, n = 0, nf;
+	int rc, c;
 
+	memset(&job, 0, sizeof(job));
 	qsort(s->c, s->nc, sizeof(*s->c), cmp_file);
-	files = xcalloc(s->nc + 1, sizeof(*files));
-	job.first = xcalloc(s->nc + 1, sizeof(*job.first));
-	for (i = 0; i < s->nc; i++) {
-		if (n == 0 || strcmp(files[n - 1], s->c[i].file) != 0) {
-			job.first[n] = i;
-			files[n++] = s->c[i].file;
-		}
+	for (g = 0; g < s->nc && !s->c[g].generated; g++)
+		;
+	if (g < s->nc && (rc = run_updaters(r, s, g, &u, err)) != 0) {
+		fluxupd_close(&u);
+		return rc;
 	}
-	job.first[n] = s->nc;
+	/* the files: those of the edits (s->c[0..g), sorted) merged with
+	 * those the updaters changed (sorted too) */
+	nf = g + u.nfiles;
+	files = xcalloc(nf + 1, sizeof(*files));
+	job.from = xcalloc(nf + 1, sizeof(*job.from));
+	job.to = xcalloc(nf + 1, sizeof(*job.to));
+	job.upd = xcalloc(nf + 1, sizeof(*job.upd));
+	for (i = 0, k = 0; i < g || k < u.nfiles; n++) {
+		c = i == g ? 1 : k == u.nfiles ? -1 :
+		    strcmp(s->c[i].file, u.files[k].path);
+		files[n] = c <= 0 ? s->c[i].file : u.files[k].path;
+		job.from[n] = job.to[n] = i;
+		while (c <= 0 && i < g && strcmp(s->c[i].file, files[n]) == 0)
+			job.to[n] = ++i;
+		job.upd[n] = c >= 0 ? (long)k++ : -1;
+	}
+	job.r = r;
+	job.s = s;
+	job.gc = &gc;
+	job.u = u.nfiles > 0 ? &u : NULL;
 	gc.g = &r->o->g;
 	gc.git_dir = s->git_dir;
 	gc.base = s->commit;
@@ -799,7 +982,10 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 	rc = gitcommit_run(&gc, err);
 	memcpy(hex, gc.commit, sizeof(gc.commit));
 	free(files);
-	free(job.first);
+	free(job.from);
+	free(job.to);
+	free(job.upd);
+	fluxupd_close(&u);
 	return rc;
 }
 
@@ -933,6 +1119,8 @@ source_free(void *p)
 		free(s->c[i].path);
 		free(s->c[i].value);
 		free(s->c[i].expect);
+		free(s->c[i].name);
+		free(s->c[i].tag);
 		buf_release(&s->c[i].e.err);
 	}
 	free(s->c);
@@ -958,6 +1146,7 @@ main(int argc, char *argv[])
 
 	tool_init("img-update");
 	memset(&o, 0, sizeof(o));
+	o.sync_timeout = 60;
 	gitopts_init(&o.g);
 	while ((ch = getopt_long(argc, argv, "hm:", long_options,
 	    NULL)) != -1) {
@@ -987,6 +1176,10 @@ main(int argc, char *argv[])
 		case OPT_IMAGE: o.image = optarg; break;
 		case OPT_ALL_IMAGES: all_images = 1; break;
 		case OPT_FORCE: o.force = 1; break;
+		case OPT_GENERATION: o.generation = 1; break;
+		case OPT_SYNC_TIMEOUT:
+			o.sync_timeout = tool_duration(optarg, "--sync-timeout");
+			break;
 		case 'm': o.message = optarg; break;
 		case OPT_USER: o.user = optarg; break;
 		case OPT_OUTPUT:

@@ -313,7 +313,8 @@ struct commit_job {
 
 /* gitcommit's edit: every changing workload of file i, in turn. */
 static int
-edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new)
+edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
+    unsigned *mode)
 {
 	struct commit_job *job = arg;
 	struct source *s = job->s;
@@ -354,7 +355,8 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new)
 	buf_release(&text);
 	buf_release(&next);
 	buf_release(&err);
-	return changed;
+	(void)mode;	/* kept as it is */
+	return changed ? GITCOMMIT_WRITE : GITCOMMIT_KEEP;
 }
 
 /* The kinds of change, in the order the message lists them. */

@@ -1,0 +1,77 @@
+/*
+ * fluxupd.h: .flux.yaml commandUpdated updaters (flux-v1-reference.md
+ * 4.3): change the files behind generated workloads by running the
+ * commands the config names, in a checkout of the commit, and say which
+ * files they changed, as Flux v1's "git add ." did.
+ *
+ *	struct fluxupd u = FLUXUPD_INIT;
+ *	fluxupd_open(&u, git_dir, commit, scratch_dir, &err);
+ *	fluxupd_image(&u, label, id, container, "repo", "1.2", &err);
+ *	...
+ *	fluxupd_changes(&u, &err);	-- u.files, u.nfiles
+ *	fluxupd_close(&u);
+ *
+ * Commands from Git run here: callers run them only when the operator
+ * asked (--manifest-generation). Each runs as "/bin/sh -c COMMAND" in the
+ * target path of the checkout, with only PATH and the FLUX_* variables in
+ * its environment, its stdout and stderr joined (lib/genrun).
+ *
+ * The checkout is scratch: it is made (lib/checkout) at open, and its
+ * record dropped at close, since the commands change it.
+ */
+#ifndef SLUICE_FLUXUPD_H
+#define SLUICE_FLUXUPD_H
+
+#include <stddef.h>
+
+#include <git2.h>
+
+#include "lib/buf.h"
+
+/* A file the commands changed: its bytes now, and in the commit. */
+struct fluxupd_file {
+	char *path;
+	int removed;		/* gone now */
+	struct buf now;
+	unsigned mode;		/* 0100644 or 0100755 */
+	int existed;		/* in the commit, with these bytes: */
+	struct buf was;
+};
+
+struct fluxupd {
+	git_repository *repo;
+	git_tree *tree;
+	char *dir;		/* the checkout */
+	double timeout;		/* per command, when its own is under 1 s */
+	struct fluxupd_file *files;
+	size_t nfiles;
+};
+#define FLUXUPD_INIT { NULL, NULL, NULL, 60, NULL, 0 }
+
+/*
+ * The target path (where commands run) and the config's path for a
+ * generated object's file field, as manifest-gen names it
+ * ("staging/../.flux.yaml"). -1 if it is not such a name.
+ */
+int fluxupd_label(const char *label, struct buf *target, struct buf *cfg);
+
+/* Check commit of the bare repository git_dir out into dir. 0, or -1. */
+int fluxupd_open(struct fluxupd *u, const char *git_dir, const char *commit,
+    const char *dir, struct buf *err);
+
+/*
+ * Run the containerImage updaters of label's config for container of
+ * workload id (ns:kind/name) to image name:tag (name as written in the
+ * manifest, without its tag). 0, or -1 with err (the first command that
+ * failed, and its output).
+ */
+int fluxupd_image(struct fluxupd *u, const char *label, const char *id,
+    const char *container, const char *name, const char *tag,
+    struct buf *err);
+
+/* Fill u->files with what the checkout changed since open. 0, or -1. */
+int fluxupd_changes(struct fluxupd *u, struct buf *err);
+
+void fluxupd_close(struct fluxupd *u);
+
+#endif
