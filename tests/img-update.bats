@@ -425,4 +425,12 @@ patchUpdated:
 	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
 	lines_of_type error | jqe '.message | test("patchUpdated")'
 	[ "$(head_of)" = "$before" ]
+
+	# nor does a policy change of a generated workload edit .flux.yaml
+	run --separate-stderr -1 policy --git-url "$URL" --git-branch main \
+	    --source "$NAME" --workload prod:deployment/gen --lock \
+	    <"$BATS_TEST_TMPDIR/stream"
+	lines_of_type error | jqe '.file == "gen/.flux.yaml" and
+	    (.message | test("policy updaters"))'
+	[ "$(head_of)" = "$before" ]
 }

@@ -320,10 +320,12 @@ take_revision(struct run *r, const json_t *j)
 static int
 is_generated(const char *file)
 {
-	size_t n = strlen(file);
+	struct buf target = BUF_INIT, cfg = BUF_INIT;
+	int yes = fluxupd_label(file, &target, &cfg) == 0;
 
-	return n >= 10 && strcmp(file + n - 10, ".flux.yaml") == 0 &&
-	    (n == 10 || file[n - 11] == '/');
+	buf_release(&target);
+	buf_release(&cfg);
+	return yes;
 }
 
 static void

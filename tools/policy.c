@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "lib/buf.h"
+#include "lib/fluxupd.h"
 #include "lib/gitcommit.h"
 #include "lib/gitopts.h"
 #include "lib/jsonw.h"
@@ -201,10 +202,17 @@ plan(const struct options *o, struct target *t, struct buf *err)
 	const json_t *ann = json_object_get(json_object_get(t->object,
 	    "metadata"), "annotations");
 	struct workload w = WORKLOAD_INIT;
-	struct buf p = BUF_INIT;
+	struct buf p = BUF_INIT, cfg = BUF_INIT;
 	size_t i;
 	int rc = -1;
 
+	if (fluxupd_label(t->file, &p, &cfg) == 0) {
+		/* NEEDSWORK: the policy updaters of commandUpdated */
+		buf_addf(err, "made by the generators of '%s': its policy "
+		    "updaters do not run yet", t->file);
+		goto out;
+	}
+	buf_reset(&p);
 	if (workload_read(t->object, &w, err) != 0) {
 		if (err->len == 0)
 			buf_adds(err, "not a workload");
@@ -245,6 +253,7 @@ plan(const struct options *o, struct target *t, struct buf *err)
 out:
 	workload_release(&w);
 	buf_release(&p);
+	buf_release(&cfg);
 	return rc;
 }
 
