@@ -15,6 +15,7 @@
 #include "lib/fluxcfg.h"
 #include "lib/fluxupd.h"
 #include "lib/genrun.h"
+#include "lib/gitcommit.h"
 #include "lib/xalloc.h"
 #include "lib/yml.h"
 #include "lib/banned.h"
@@ -64,20 +65,7 @@ fluxupd_label(const char *label, struct buf *target, struct buf *cfg)
 static int
 read_committed(const struct fluxupd *u, const char *path, struct buf *out)
 {
-	git_tree_entry *te = NULL;
-	git_blob *blob = NULL;
-	int found = 0;
-
-	if (git_tree_entry_bypath(&te, u->tree, path) == 0 &&
-	    git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&blob, u->repo, git_tree_entry_id(te)) == 0) {
-		buf_add(out, git_blob_rawcontent(blob),
-		    (size_t)git_blob_rawsize(blob));
-		found = 1;
-	}
-	git_blob_free(blob);
-	git_tree_entry_free(te);
-	return found;
+	return gitcommit_blob(u->repo, u->tree, path, out);
 }
 
 int

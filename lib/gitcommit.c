@@ -124,15 +124,16 @@ next:
 }
 
 int
-gitcommit_read(const struct gitcommit *c, const char *path, struct buf *out)
+gitcommit_blob(git_repository *repo, git_tree *tree, const char *path,
+    struct buf *out)
 {
 	git_tree_entry *te = NULL;
 	git_blob *blob = NULL;
 	int found = 0;
 
-	if (c->tree != NULL && git_tree_entry_bypath(&te, c->tree, path) == 0 &&
+	if (tree != NULL && git_tree_entry_bypath(&te, tree, path) == 0 &&
 	    git_tree_entry_type(te) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&blob, c->repo, git_tree_entry_id(te)) == 0) {
+	    git_blob_lookup(&blob, repo, git_tree_entry_id(te)) == 0) {
 		buf_add(out, git_blob_rawcontent(blob),
 		    (size_t)git_blob_rawsize(blob));
 		found = 1;
@@ -140,6 +141,12 @@ gitcommit_read(const struct gitcommit *c, const char *path, struct buf *out)
 	git_blob_free(blob);
 	git_tree_entry_free(te);
 	return found;
+}
+
+int
+gitcommit_read(const struct gitcommit *c, const char *path, struct buf *out)
+{
+	return gitcommit_blob(c->repo, c->tree, path, out);
 }
 
 /*

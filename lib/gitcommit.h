@@ -39,6 +39,8 @@
 
 #include <stddef.h>
 
+#include <git2.h>
+
 #include "lib/buf.h"
 #include "lib/gitopts.h"
 
@@ -72,6 +74,10 @@ int gitcommit_run(struct gitcommit *c, struct buf *err);
  * (appended to out). 1, or 0 if it is not a file there.
  */
 int gitcommit_read(const struct gitcommit *c, const char *path,
+    struct buf *out);
+
+/* The same for any tree of repo: 1 with the bytes appended, or 0. */
+int gitcommit_blob(git_repository *repo, git_tree *tree, const char *path,
     struct buf *out);
 
 #endif
