@@ -1,4 +1,5 @@
 # common.sh: what the benchmark scripts share (sourced, POSIX sh).
+# shellcheck shell=sh
 
 # git with no user or system config: hooks, signing or fsync settings of
 # the machine must not change what is measured; no automatic gc either

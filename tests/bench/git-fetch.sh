@@ -22,7 +22,7 @@
 # git daemon is installed; 0: file:// only).
 set -eu
 
-# shellcheck source=tests/bench/common.sh
+# shellcheck source=common.sh
 . "${0%/*}/common.sh"
 
 build=${SLUICE_BUILD:?SLUICE_BUILD must name the build tree}

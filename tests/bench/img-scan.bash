@@ -30,9 +30,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/bench/common.sh
+# shellcheck source=common.sh
 . "$here/common.sh"
-# shellcheck source=tests/servers/registry-servers.bash
+# shellcheck source=../servers/registry-servers.bash
 . "$here/../servers/registry-servers.bash"
 
 build=${SLUICE_BUILD:?SLUICE_BUILD must name the build tree}

@@ -37,7 +37,7 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=tests/bench/common.sh
+# shellcheck source=common.sh
 . "$here/common.sh"
 
 build=${SLUICE_BUILD:?SLUICE_BUILD must name the build tree}

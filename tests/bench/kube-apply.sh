@@ -27,7 +27,7 @@
 # (default 1), BENCH_RUNS (no-change runs, default 3).
 set -eu
 
-# shellcheck source=tests/bench/common.sh
+# shellcheck source=common.sh
 . "${0%/*}/common.sh"
 
 build=${SLUICE_BUILD:?SLUICE_BUILD must name the build tree}

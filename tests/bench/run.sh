@@ -18,7 +18,7 @@
 # the two under the same conditions.
 set -eu
 
-# shellcheck source=tests/bench/common.sh
+# shellcheck source=common.sh
 . "${0%/*}/common.sh"
 
 build=${SLUICE_BUILD:?SLUICE_BUILD must name the build tree}
