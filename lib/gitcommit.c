@@ -405,3 +405,53 @@ gitcommit_run(struct gitcommit *c, struct buf *err)
 	mirror_close(&m);
 	return rc;
 }
+
+int
+commitopts_flag(struct commitopts *o, int ch, const char *arg)
+{
+	switch (ch) {
+	case COMMITOPT_CI_SKIP:
+		if (o->ci_skip == NULL)
+			o->ci_skip = "\n\n[ci skip]";
+		return 1;
+	case COMMITOPT_CI_SKIP_MESSAGE:
+		/* verbatim, and it wins over --git-ci-skip (Flux) */
+		buf_reset(&o->ci);
+		buf_adds(&o->ci, arg);
+		o->ci_skip = o->ci.s;
+		return 1;
+	case COMMITOPT_DRY_RUN:
+		o->dry_run = 1;
+		return 1;
+	case 'm':
+		o->message = arg;
+		return 1;
+	case COMMITOPT_USER:
+		o->user = arg;
+		return 1;
+	case COMMITOPT_OUTPUT:
+		if (strcmp(arg, "text") != 0 && strcmp(arg, "records") != 0)
+			die(EXIT_USAGE, "--output '%s': records or text", arg);
+		o->text = strcmp(arg, "text") == 0;
+		return 1;
+	}
+	return 0;
+}
+
+void
+commitopts_release(struct commitopts *o)
+{
+	buf_release(&o->ci);
+}
+
+void
+gitcommit_setup(struct gitcommit *c, const struct gitopts *g,
+    const struct commitopts *o, const char *git_dir, const char *base)
+{
+	c->g = g;
+	c->git_dir = git_dir;
+	c->base = base;
+	c->ci_skip = o->ci_skip;
+	c->author = o->user;
+	c->dry_run = o->dry_run;
+}

@@ -44,6 +44,53 @@
 #include "lib/buf.h"
 #include "lib/gitopts.h"
 
+/*
+ * The flags of the tools that commit (img-update, policy) beside
+ * gitopts': parsed one way for both.
+ *
+ *	default:
+ *		if (!gitopts_flag(&o.g, ch, optarg) &&
+ *		    !commitopts_flag(&o.c, ch, optarg))
+ *			tool_usage(usage_line);
+ */
+enum {
+	COMMITOPT_CI_SKIP = 1100, COMMITOPT_CI_SKIP_MESSAGE, COMMITOPT_DRY_RUN,
+	COMMITOPT_USER, COMMITOPT_OUTPUT
+};
+
+#define COMMITOPTS_LONG_OPTIONS \
+	{ "git-ci-skip", no_argument, NULL, COMMITOPT_CI_SKIP }, \
+	{ "git-ci-skip-message", required_argument, NULL, \
+	    COMMITOPT_CI_SKIP_MESSAGE }, \
+	{ "dry-run", no_argument, NULL, COMMITOPT_DRY_RUN }, \
+	{ "message", required_argument, NULL, 'm' }, \
+	{ "user", required_argument, NULL, COMMITOPT_USER }, \
+	{ "output", required_argument, NULL, COMMITOPT_OUTPUT }
+
+#define COMMITOPTS_HELP \
+    "  --git-ci-skip                 end commit messages with [ci skip]\n" \
+    "  --git-ci-skip-message TEXT    end them with TEXT instead\n" \
+    "  --dry-run                     change nothing; show the diff\n" \
+    "  -m, --message TEXT            the commit message\n" \
+    "  --user 'NAME <EMAIL>'         the commit's author\n" \
+    "  --output records|text         text: a table of what changed,\n" \
+    "                                instead of the records\n"
+
+struct commitopts {
+	const char *ci_skip;	/* the message's suffix, or NULL */
+	const char *message, *user;
+	int dry_run;
+	int text;		/* --output text */
+	struct buf ci;		/* owned: --git-ci-skip-message's */
+};
+
+/*
+ * One flag of COMMITOPTS_LONG_OPTIONS ('m' included): 1 if ch is one,
+ * else 0; exits 64 on a bad --output.
+ */
+int commitopts_flag(struct commitopts *o, int ch, const char *arg);
+void commitopts_release(struct commitopts *o);
+
 enum { GITCOMMIT_KEEP, GITCOMMIT_WRITE, GITCOMMIT_REMOVE };
 
 struct gitcommit {
@@ -66,6 +113,10 @@ struct gitcommit {
 };
 #define GITCOMMIT_INIT { NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL, \
 	NULL, NULL, 0, "", NULL, NULL }
+
+/* c's fields that come from the flags, and the source's mirror and commit. */
+void gitcommit_setup(struct gitcommit *c, const struct gitopts *g,
+    const struct commitopts *o, const char *git_dir, const char *base);
 
 int gitcommit_run(struct gitcommit *c, struct buf *err);
 

@@ -131,6 +131,17 @@ ordmap_get(struct ordmap *m, const char *key, size_t size, int *added)
 }
 
 void *
+ordmap_named(struct ordmap *m, const char *key, size_t size)
+{
+	int added;
+	void *item = ordmap_get(m, key, size, &added);
+
+	if (added)
+		*(char **)item = xstrdup(key);
+	return item;
+}
+
+void *
 ordmap_at(const struct ordmap *m, size_t i)
 {
 	return i < m->n ? strmap_get(&m->map, m->keys[i]) : NULL;

@@ -52,6 +52,11 @@ struct ordmap {
  * there is none, with *added set to 1 (else 0).
  */
 void *ordmap_get(struct ordmap *m, const char *key, size_t size, int *added);
+/*
+ * ordmap_get for items whose first member is "char *name": a new item
+ * gets a copy of key there (the caller's free_item frees it).
+ */
+void *ordmap_named(struct ordmap *m, const char *key, size_t size);
 /* The i-th item in first-come order. */
 void *ordmap_at(const struct ordmap *m, size_t i);
 /* Free each item with free_item (NULL: free), and the map. */

@@ -136,15 +136,11 @@ struct run {
 	struct ordmap sources;	/* name -> struct source */
 };
 
+/* struct source starts with its name, for ordmap_named */
 static struct source *
 source_get(struct run *r, const char *name)
 {
-	int added;
-	struct source *s = ordmap_get(&r->sources, name, sizeof(*s), &added);
-
-	if (added)
-		s->name = xstrdup(name);
-	return s;
+	return ordmap_named(&r->sources, name, sizeof(struct source));
 }
 
 static void

@@ -189,15 +189,11 @@ struct run {
 
 /* ---- reading the objects ---- */
 
+/* struct source starts with its name, for ordmap_named */
 static struct source *
 source_get(struct run *r, const char *name)
 {
-	int added;
-	struct source *s = ordmap_get(&r->sources, name, sizeof(*s), &added);
-
-	if (added)
-		s->name = xstrdup(name);
-	return s;
+	return ordmap_named(&r->sources, name, sizeof(struct source));
 }
 
 static void
@@ -212,27 +208,12 @@ static void
 error_record(struct run *r, struct source *s, const char *file,
     const char *id, const char *msg)
 {
-	struct buf b = BUF_INIT;
-	struct jsonw w;
-
-	jsonw_init(&w, &b);
-	jsonw_open(&w);
-	jsonw_kstr(&w, "type", "error");
-	jsonw_kstr(&w, "stage", STAGE);
-	jsonw_kstr(&w, "source", s->name);
-	jsonw_kstr(&w, "commit", s->commit);
-	if (file != NULL)
-		jsonw_kstr(&w, "file", file);
-	jsonw_kstr(&w, "id", id);
-	jsonw_kstr(&w, "message", msg);
-	jsonw_close(&w);
-	rec_out_buf(&b);
+	rec_write_error(STAGE, s->name, s->commit, file, id, msg);
 	log_event(LOG_ERROR, (const char *const[]){ "source", s->name, "id",
 	    id, NULL }, "%s: %s", id, msg);
 	s->errors++;
 	add_failed(s, id);
 	tool_note(&r->st, 0);
-	buf_release(&b);
 }
 
 static int

@@ -83,9 +83,7 @@ static const char help_text[] =
     "\"update\" record per container. See img-update(1).\n"
     "\n"
     GITOPTS_HELP
-    "  --git-ci-skip                 end commit messages with [ci skip]\n"
-    "  --git-ci-skip-message TEXT    end them with TEXT instead\n"
-    "  --dry-run                     change nothing; show the diff\n"
+    COMMITOPTS_HELP
     "  --manifest-generation         run .flux.yaml updaters (commands\n"
     "                                from Git) for generated workloads\n"
     "  --sync-timeout DURATION       an updater's time limit (1m)\n"
@@ -97,25 +95,18 @@ static const char help_text[] =
     "  --update-all-images           to the newest tag their filters allow\n"
     "  --force                       named workloads even if locked, and\n"
     "                                REF even if their filter refuses it\n"
-    "  -m, --message TEXT            the commit message\n"
-    "  --user 'NAME <EMAIL>'         the commit's author\n"
-    "  --output records|text         text: a table of what changed,\n"
-    "                                instead of the records\n"
     "  --log-format FORMAT           auto, text or json\n";
 
 enum {
-	OPT_CI_SKIP = 256, OPT_CI_SKIP_MESSAGE, OPT_DRY_RUN, OPT_LOG_FORMAT,
+	OPT_LOG_FORMAT = 256,
 	OPT_VERSION, OPT_WORKLOAD, OPT_ALL, OPT_EXCLUDE, OPT_IMAGE,
-	OPT_ALL_IMAGES, OPT_FORCE, OPT_USER, OPT_OUTPUT, OPT_GENERATION,
+	OPT_ALL_IMAGES, OPT_FORCE, OPT_GENERATION,
 	OPT_SYNC_TIMEOUT
 };
 
 static const struct option long_options[] = {
 	GITOPTS_LONG_OPTIONS,
-	{ "git-ci-skip", no_argument, NULL, OPT_CI_SKIP },
-	{ "git-ci-skip-message", required_argument, NULL,
-	    OPT_CI_SKIP_MESSAGE },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	COMMITOPTS_LONG_OPTIONS,
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "workload", required_argument, NULL, OPT_WORKLOAD },
 	{ "all", no_argument, NULL, OPT_ALL },
@@ -123,9 +114,6 @@ static const struct option long_options[] = {
 	{ "update-image", required_argument, NULL, OPT_IMAGE },
 	{ "update-all-images", no_argument, NULL, OPT_ALL_IMAGES },
 	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "message", required_argument, NULL, 'm' },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "manifest-generation", no_argument, NULL, OPT_GENERATION },
 	{ "sync-timeout", required_argument, NULL, OPT_SYNC_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
@@ -135,9 +123,7 @@ static const struct option long_options[] = {
 
 struct options {
 	struct gitopts g;
-	const char *ci_skip;	/* the suffix, or NULL */
-	int dry_run;
-	int text;		/* --output text */
+	struct commitopts c;
 	int generation;		/* --manifest-generation: run updaters */
 	double sync_timeout;
 	/* a release: sluice release */
@@ -148,7 +134,6 @@ struct options {
 	int all, force;
 	const char *image;	/* --update-image, or NULL: all images */
 	struct imgref ref;	/* its parts */
-	const char *message, *user;
 };
 
 /* One container to change. */
@@ -257,7 +242,7 @@ error_record(struct run *r, struct source *s, const char *file,
 		wr->status = "failed";
 		add_why(wr, NULL, msg);
 	}
-	if (!r->o->text)
+	if (!r->o->c.text)
 		rec_write_error(STAGE, s->name, s->commit, file, id, msg);
 	log_event(LOG_ERROR, (const char *const[]){ "source", s->name, "id",
 	    id, "file", file, NULL }, "%s", msg);
@@ -273,7 +258,7 @@ update_record(const struct run *r, const struct source *s,
 	struct buf b = BUF_INIT;
 	struct jsonw w;
 
-	if (r->o->text)
+	if (r->o->c.text)
 		return;
 	jsonw_init(&w, &b);
 	jsonw_open(&w);
@@ -285,7 +270,7 @@ update_record(const struct run *r, const struct source *s,
 	jsonw_kstr(&w, "from", c->from);
 	jsonw_kstr(&w, "to", c->to);
 	jsonw_kstr(&w, "commit", commit);
-	jsonw_kbool(&w, "dryRun", r->o->dry_run);
+	jsonw_kbool(&w, "dryRun", r->o->c.dry_run);
 	jsonw_close(&w);
 	rec_out_buf(&b);
 	buf_release(&b);
@@ -293,15 +278,11 @@ update_record(const struct run *r, const struct source *s,
 
 /* ---- reading the stream ---- */
 
+/* struct source starts with its name, for ordmap_named */
 static struct source *
 source_get(struct run *r, const char *name)
 {
-	int added;
-	struct source *s = ordmap_get(&r->sources, name, sizeof(*s), &added);
-
-	if (added)
-		s->name = xstrdup(name);
-	return s;
+	return ordmap_named(&r->sources, name, sizeof(struct source));
 }
 
 static void
@@ -827,8 +808,8 @@ release_message(const struct options *o, struct buf *out)
 {
 	size_t i;
 
-	if (o->message != NULL) {
-		buf_adds(out, o->message);
+	if (o->c.message != NULL) {
+		buf_adds(out, o->c.message);
 		return;
 	}
 	buf_addf(out, "Release %s to ", o->image ? o->image : "all latest");
@@ -848,7 +829,7 @@ commit_message(void *arg, struct buf *out)
 	char **refs;
 	size_t i, n = 0;
 
-	if (job->r->o->release) {
+	if (job->r->o->release || job->r->o->c.message != NULL) {
 		release_message(job->r->o, out);
 		return;
 	}
@@ -970,17 +951,12 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 	job.s = s;
 	job.gc = &gc;
 	job.u = u.nfiles > 0 ? &u : NULL;
-	gc.g = &r->o->g;
-	gc.git_dir = s->git_dir;
-	gc.base = s->commit;
+	gitcommit_setup(&gc, &r->o->g, &r->o->c, s->git_dir, s->commit);
 	gc.files = files;
 	gc.nfiles = n;
 	gc.edit = edit_file;
 	gc.message = commit_message;
 	gc.arg = &job;
-	gc.ci_skip = r->o->ci_skip;
-	gc.author = r->o->user;
-	gc.dry_run = r->o->dry_run;
 	rc = gitcommit_run(&gc, err);
 	memcpy(hex, gc.commit, sizeof(gc.commit));
 	free(files);
@@ -1031,7 +1007,7 @@ print_table(const struct run *r, const struct source *s, const char *hex,
 			    "not a workload in the repository");
 	if (why != NULL)
 		printf("Nothing committed: %s\n", why);
-	else if (o->dry_run)
+	else if (o->c.dry_run)
 		printf("Dry run: nothing committed.\n");
 	else if (*hex != '\0')
 		printf("Commit pushed:\t%.7s\n", hex);
@@ -1088,7 +1064,7 @@ end:
 
 		if (why != NULL)
 			tool_note(&r->st, rc == EXIT_TEMPFAIL);
-		if (r->o->text)
+		if (r->o->c.text)
 			print_table(r, s, hex, why);
 		else
 			rec_write_end(STAGE, s->name, s->commit, why == NULL &&
@@ -1141,7 +1117,7 @@ main(int argc, char *argv[])
 	struct options o;
 	struct run r;
 	struct rec rec;
-	struct buf err = BUF_INIT, ci = BUF_INIT;
+	struct buf err = BUF_INIT;
 	json_t *j;
 	int ch, n, code, all_images = 0;
 	size_t i;
@@ -1153,17 +1129,6 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "hm:", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
-		case OPT_CI_SKIP:
-			if (o.ci_skip == NULL)
-				o.ci_skip = "\n\n[ci skip]";
-			break;
-		case OPT_CI_SKIP_MESSAGE:
-			/* verbatim, and it wins over --git-ci-skip (Flux) */
-			buf_reset(&ci);
-			buf_adds(&ci, optarg);
-			o.ci_skip = ci.s;
-			break;
-		case OPT_DRY_RUN: o.dry_run = 1; break;
 		case OPT_WORKLOAD:
 			o.named = xreallocarray(o.named, o.nnamed + 1,
 			    sizeof(*o.named));
@@ -1182,23 +1147,16 @@ main(int argc, char *argv[])
 		case OPT_SYNC_TIMEOUT:
 			o.sync_timeout = tool_duration(optarg, "--sync-timeout");
 			break;
-		case 'm': o.message = optarg; break;
-		case OPT_USER: o.user = optarg; break;
-		case OPT_OUTPUT:
-			if (strcmp(optarg, "text") == 0)
-				o.text = 1;
-			else if (strcmp(optarg, "records") != 0)
-				tool_usage(usage_line);
-			break;
 		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
 		case 'h': tool_help(help_text);
 		case OPT_VERSION: tool_help("img-update " SLUICE_VERSION "\n");
 		default:
-			if (!gitopts_flag(&o.g, ch, optarg))
+			if (!gitopts_flag(&o.g, ch, optarg) &&
+			    !commitopts_flag(&o.c, ch, optarg))
 				tool_usage(usage_line);
 		}
 	}
-	if (optind != argc || (!o.dry_run && o.g.m.url == NULL))
+	if (optind != argc || (!o.c.dry_run && o.g.m.url == NULL))
 		tool_usage(usage_line);
 	/* a release names its workloads and exactly one image choice */
 	if (o.release != (o.image != NULL || all_images) ||
@@ -1208,18 +1166,18 @@ main(int argc, char *argv[])
 	    o.ref.tag == NULL || o.ref.digest != NULL))
 		die(EXIT_USAGE, "--update-image '%s': %s", o.image, err.len ?
 		    err.s : "give a tag (REPOSITORY:TAG)");
-	if (o.g.readonly && !o.dry_run)
+	if (o.g.readonly && !o.c.dry_run)
 		die(EXIT_CONFIG, "--git-readonly: img-update commits to Git; "
 		    "give --dry-run to see what it would change");
 	gitopts_finish(&o.g);
 	git_libgit2_init();
-	if (!o.dry_run && mirror_global_init(&o.g.m, &err) != 0)
+	if (!o.c.dry_run && mirror_global_init(&o.g.m, &err) != 0)
 		die(EXIT_CONFIG, "%s", err.s);
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	while ((n = rec_next(&in, &rec)) > 0) {
-		if (!o.text)
+		if (!o.c.text)
 			rec_out_line(rec.line, rec.len);
 		if ((rec_is(&rec, "object") && object_matters(&r, &rec)) ||
 		    rec_is(&rec, "image") || rec_is(&rec, "revision") ||
@@ -1257,6 +1215,6 @@ main(int argc, char *argv[])
 	git_libgit2_shutdown();
 	rec_reader_release(&in);
 	buf_release(&err);
-	buf_release(&ci);
+	commitopts_release(&o.c);
 	return code;
 }

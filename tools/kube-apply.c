@@ -145,23 +145,11 @@ struct run {
 	struct ordmap sources;	/* name -> struct source */
 };
 
+/* struct source starts with its name, for ordmap_named */
 static struct source *
 source_get(struct run *r, const char *name)
 {
-	int added;
-	struct source *s = ordmap_get(&r->sources, name, sizeof(*s), &added);
-
-	if (added)
-		s->name = xstrdup(name);
-	return s;
-}
-
-static char *
-dup_json_str(const json_t *j)
-{
-	const char *s = json_string_value(j);
-
-	return s ? xstrdup(s) : NULL;
+	return ordmap_named(&r->sources, name, sizeof(struct source));
 }
 
 static void
@@ -175,8 +163,8 @@ take_revision(struct run *r, const struct rec *rec)
 		s = source_get(r, name);
 		free(s->commit);
 		free(s->sync_set);
-		s->commit = dup_json_str(json_object_get(j, "commit"));
-		s->sync_set = dup_json_str(json_object_get(j, "syncSet"));
+		s->commit = rec_strdup(j, "commit");
+		s->sync_set = rec_strdup(j, "syncSet");
 	}
 	json_decref(j);
 }

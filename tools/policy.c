@@ -65,20 +65,14 @@ static const char help_text[] =
     "  --tag CONTAINER=PATTERN       a tag filter: glob:, semver:, regexp:\n"
     "                                ('*' removes it)\n"
     "  --tag-all PATTERN             the same for every container\n"
-    "  -m, --message TEXT            the commit message; with --lock, the\n"
-    "                                lock's message\n"
-    "  --user 'NAME <EMAIL>'         who: the commit's author, the locker\n"
-    "  --output records|text         text: a table instead of records\n"
-    "  --dry-run                     change nothing; show the diff\n"
+    "  (with --lock, -m is the lock's message too, and --user the locker)\n"
+    COMMITOPTS_HELP
     GITOPTS_HELP
-    "  --git-ci-skip                 end commit messages with [ci skip]\n"
-    "  --git-ci-skip-message TEXT    end them with TEXT instead\n"
     "  --log-format FORMAT           auto, text or json\n";
 
 enum {
 	OPT_WORKLOAD = 256, OPT_AUTOMATE, OPT_DEAUTOMATE, OPT_LOCK, OPT_UNLOCK,
-	OPT_TAG, OPT_TAG_ALL, OPT_USER, OPT_OUTPUT, OPT_DRY_RUN, OPT_CI_SKIP,
-	OPT_CI_SKIP_MESSAGE, OPT_LOG_FORMAT, OPT_VERSION
+	OPT_TAG, OPT_TAG_ALL, OPT_LOG_FORMAT, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -90,13 +84,7 @@ static const struct option long_options[] = {
 	{ "unlock", no_argument, NULL, OPT_UNLOCK },
 	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "tag-all", required_argument, NULL, OPT_TAG_ALL },
-	{ "message", required_argument, NULL, 'm' },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "output", required_argument, NULL, OPT_OUTPUT },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "git-ci-skip", no_argument, NULL, OPT_CI_SKIP },
-	{ "git-ci-skip-message", required_argument, NULL,
-	    OPT_CI_SKIP_MESSAGE },
+	COMMITOPTS_LONG_OPTIONS,
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -112,8 +100,7 @@ struct options {
 	char **tag_c, **tag_p;	/* --tag: container, normalised pattern */
 	size_t ntags;
 	char *tag_all;		/* normalised, or NULL */
-	const char *message, *user, *ci_skip;
-	int dry_run, text;
+	struct commitopts c;	/* -m is the lock's message too */
 };
 
 /* A named workload as read, then what changes in it. */
@@ -222,10 +209,10 @@ plan(const struct options *o, struct target *t, struct buf *err)
 		want(t, ann, "automated", o->automated > 0 ? "true" : NULL);
 	if (o->locked > 0) {
 		want(t, ann, "locked", "true");
-		if (o->user != NULL && *o->user != '\0') {
-			want(t, ann, "locked_user", o->user);
-			want(t, ann, "locked_msg", o->message != NULL &&
-			    *o->message != '\0' ? o->message : NULL);
+		if (o->c.user != NULL && *o->c.user != '\0') {
+			want(t, ann, "locked_user", o->c.user);
+			want(t, ann, "locked_msg", o->c.message != NULL &&
+			    *o->c.message != '\0' ? o->c.message : NULL);
 		}
 	} else if (o->locked < 0) {
 		want(t, ann, "locked", NULL);
@@ -274,7 +261,7 @@ fail(struct run *r, struct source *s, struct target *t, const char *msg)
 	tool_note(&r->st, 0);
 	log_event(LOG_ERROR, (const char *const[]){ "source", s->name, "id",
 	    t->id, "file", t->file, NULL }, "%s", msg);
-	if (!r->o->text)
+	if (!r->o->c.text)
 		rec_write_error(STAGE, s->name, s->commit, t->file, t->id,
 		    msg);
 }
@@ -306,7 +293,7 @@ policy_record(const struct run *r, const struct source *s,
 			jsonw_str(&w, t->a[i].key);
 	jsonw_close_array(&w);
 	jsonw_kstr(&w, "commit", commit);
-	jsonw_kbool(&w, "dryRun", r->o->dry_run);
+	jsonw_kbool(&w, "dryRun", r->o->c.dry_run);
 	jsonw_close(&w);
 	rec_out_buf(&b);
 	buf_release(&b);
@@ -405,11 +392,11 @@ commit_message(void *arg, struct buf *out)
 			nev++;
 			last = i;
 		}
-	if (o->message != NULL)
-		buf_addf(out, "%s\n\n", o->message);
+	if (o->c.message != NULL)
+		buf_addf(out, "%s\n\n", o->c.message);
 	else if (nev > 1)
 		buf_adds(out, "Updated workload policies\n\n");
-	if (nev == 1 && o->message == NULL)
+	if (nev == 1 && o->c.message == NULL)
 		buf_addf(out, "%s: %s\n", events[last], line[last].s);
 	else
 		for (i = 0; i < 5; i++)
@@ -446,17 +433,12 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 		else
 			i++;
 	}
-	gc.g = &r->o->g;
-	gc.git_dir = s->git_dir;
-	gc.base = s->commit;
+	gitcommit_setup(&gc, &r->o->g, &r->o->c, s->git_dir, s->commit);
 	gc.files = job.files;
 	gc.nfiles = n;
 	gc.edit = edit_file;
 	gc.message = commit_message;
 	gc.arg = &job;
-	gc.ci_skip = r->o->ci_skip;
-	gc.author = r->o->user;
-	gc.dry_run = r->o->dry_run;
 	rc = gitcommit_run(&gc, err);
 	memcpy(hex, gc.commit, sizeof(gc.commit));
 	free(job.files);
@@ -493,7 +475,7 @@ print_table(const struct run *r, const struct source *s, const char *hex,
 	}
 	if (why != NULL)
 		printf("Nothing committed: %s\n", why);
-	else if (r->o->dry_run)
+	else if (r->o->c.dry_run)
 		printf("Dry run: nothing committed.\n");
 	else if (*hex != '\0')
 		printf("Commit pushed:\t%.7s\n", hex);
@@ -549,7 +531,7 @@ finish_source(struct run *r, struct source *s)
 				t->status = "skipped";
 			else
 				changed++;
-			if (!r->o->text)
+			if (!r->o->c.text)
 				policy_record(r, s, t, *hex ? hex : NULL);
 		} else if (strcmp(t->status, "failed") == 0 && !t->reported) {
 			fail(r, s, t, t->why.s);
@@ -558,7 +540,7 @@ finish_source(struct run *r, struct source *s)
 end:
 	if (why != NULL)
 		tool_note(&r->st, rc == EXIT_TEMPFAIL);
-	if (r->o->text) {
+	if (r->o->c.text) {
 		print_table(r, s, hex, why);
 	} else {
 		struct rec_count c[] = { { "changed", changed } };
@@ -572,15 +554,11 @@ end:
 
 /* ---- reading the stream ---- */
 
+/* struct source starts with its name, for ordmap_named */
 static struct source *
 source_get(struct run *r, const char *name)
 {
-	int added;
-	struct source *s = ordmap_get(&r->sources, name, sizeof(*s), &added);
-
-	if (added)
-		s->name = xstrdup(name);
-	return s;
+	return ordmap_named(&r->sources, name, sizeof(struct source));
 }
 
 static void
@@ -689,7 +667,7 @@ main(int argc, char *argv[])
 	struct options o;
 	struct run r;
 	struct rec rec;
-	struct buf err = BUF_INIT, ci = BUF_INIT;
+	struct buf err = BUF_INIT;
 	const char *eq;
 	json_t *j;
 	int ch, n, code;
@@ -723,48 +701,31 @@ main(int argc, char *argv[])
 			free(o.tag_all);
 			o.tag_all = normalise(optarg, "--tag-all");
 			break;
-		case 'm': o.message = optarg; break;
-		case OPT_USER: o.user = optarg; break;
-		case OPT_OUTPUT:
-			if (strcmp(optarg, "text") == 0)
-				o.text = 1;
-			else if (strcmp(optarg, "records") != 0)
-				tool_usage(usage_line);
-			break;
-		case OPT_DRY_RUN: o.dry_run = 1; break;
-		case OPT_CI_SKIP:
-			if (o.ci_skip == NULL)
-				o.ci_skip = "\n\n[ci skip]";
-			break;
-		case OPT_CI_SKIP_MESSAGE:
-			buf_reset(&ci);
-			buf_adds(&ci, optarg);
-			o.ci_skip = ci.s;
-			break;
 		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
 		case 'h': tool_help(help_text);
 		case OPT_VERSION: tool_help("policy " SLUICE_VERSION "\n");
 		default:
-			if (!gitopts_flag(&o.g, ch, optarg))
+			if (!gitopts_flag(&o.g, ch, optarg) &&
+			    !commitopts_flag(&o.c, ch, optarg))
 				tool_usage(usage_line);
 		}
 	}
-	if (optind != argc || o.nnamed == 0 || (!o.dry_run &&
+	if (optind != argc || o.nnamed == 0 || (!o.c.dry_run &&
 	    o.g.m.url == NULL) || (!o.automated && !o.locked &&
 	    o.ntags == 0 && o.tag_all == NULL))
 		tool_usage(usage_line);
-	if (o.g.readonly && !o.dry_run)
+	if (o.g.readonly && !o.c.dry_run)
 		die(EXIT_CONFIG, "--git-readonly: policy commits to Git; give "
 		    "--dry-run to see what it would change");
 	gitopts_finish(&o.g);
 	git_libgit2_init();
-	if (!o.dry_run && mirror_global_init(&o.g.m, &err) != 0)
+	if (!o.c.dry_run && mirror_global_init(&o.g.m, &err) != 0)
 		die(EXIT_CONFIG, "%s", err.s);
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
 	while ((n = rec_next(&in, &rec)) > 0) {
-		if (!o.text)
+		if (!o.c.text)
 			rec_out_line(rec.line, rec.len);
 		if (rec_is(&rec, "object") || rec_is(&rec, "revision") ||
 		    rec_is(&rec, "end")) {
@@ -782,7 +743,7 @@ main(int argc, char *argv[])
 		tool_stream_broken(&in);
 	for (i = 0; i < r.sources.n; i++)
 		finish_source(&r, ordmap_at(&r.sources, i));
-	if (o.text && r.sources.n == 0)
+	if (o.c.text && r.sources.n == 0)
 		printf("No workloads read: is the input manifest-gen's?\n");
 
 	code = tool_finish(&r.st);
@@ -797,6 +758,6 @@ main(int argc, char *argv[])
 	git_libgit2_shutdown();
 	rec_reader_release(&in);
 	buf_release(&err);
-	buf_release(&ci);
+	commitopts_release(&o.c);
 	return code;
 }
