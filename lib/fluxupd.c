@@ -16,6 +16,7 @@
 #include "lib/fluxupd.h"
 #include "lib/genrun.h"
 #include "lib/gitcommit.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 #include "lib/yml.h"
 #include "lib/banned.h"
@@ -314,7 +315,7 @@ fluxupd_close(struct fluxupd *u)
 		/* the commands changed it: the next open writes it afresh */
 		buf_addf(&record, "%s.commit", u->dir);
 		if (unlink(record.s) < 0 && errno != ENOENT)
-			fprintf(stderr, "cannot remove '%s': %s\n", record.s,
+			log_warn("cannot remove '%s': %s", record.s,
 			    strerror(errno));
 	}
 	for (i = 0; i < u->nfiles; i++) {
