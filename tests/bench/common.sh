@@ -28,3 +28,17 @@ calc () {
 verdict () {
 	if [ "$1" -eq 1 ]; then printf 'met'; else printf 'MISSED'; fi
 }
+
+# fail WHAT: the benchmark could not run; the end of $dir/err says why
+fail () {
+	printf 'bench: FAILED: %s\n' "$1" >&2
+	[ ! -s "${dir-}/err" ] || tail -n 5 "${dir-}/err" >&2
+	exit 1
+}
+
+# mismatch WHAT: a run did not do what it must (wrong count, wrong bytes)
+mismatch () {
+	printf '\nbench: MISMATCH: %s\n' "$1" >&2
+	printf 'bench: MISMATCH: the benchmark is broken, not slow\n' >&2
+	exit 1
+}

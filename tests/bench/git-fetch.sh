@@ -61,11 +61,6 @@ trap 'exit 130' INT
 
 
 
-fail () {
-	printf 'bench: FAILED: %s\n' "$1" >&2
-	[ ! -s "$dir/err" ] || head -n 5 "$dir/err" >&2
-	exit 1
-}
 
 # ---- the source repository ----
 

@@ -72,17 +72,7 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-fail() {
-	printf 'bench: FAILED: %s\n' "$1" >&2
-	[ ! -s "$dir/err" ] || tail -n 5 "$dir/err" >&2
-	exit 1
-}
 
-mismatch() {
-	printf '\nbench: MISMATCH: %s\n' "$1" >&2
-	printf 'bench: MISMATCH: the benchmark is broken, not slow\n' >&2
-	exit 1
-}
 
 # objects HOST N FILTER [FIRST]: N automated Deployments of images
 # HOST/bench/rNNNN:1.0.0 (FIRST, default 0, onwards), with tag filter

@@ -67,17 +67,7 @@ trap 'rm -rf "$dir"' EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
-fail() {
-	printf 'bench: FAILED: %s\n' "$1" >&2
-	[ ! -s "$dir/err" ] || tail -n 5 "$dir/err" >&2
-	exit 1
-}
 
-mismatch() {
-	printf '\nbench: MISMATCH: %s\n' "$1" >&2
-	printf 'bench: MISMATCH: the benchmark is broken, not slow\n' >&2
-	exit 1
-}
 
 # ---- the repository ----
 
