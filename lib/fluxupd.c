@@ -17,6 +17,7 @@
 #include "lib/genrun.h"
 #include "lib/gitcommit.h"
 #include "lib/log.h"
+#include "lib/patchupd.h"
 #include "lib/xalloc.h"
 #include "lib/yml.h"
 #include "lib/banned.h"
@@ -133,15 +134,15 @@ out:
 }
 
 int
-fluxupd_image(struct fluxupd *u, const char *label, const char *id,
-    const char *container, const char *name, const char *tag,
-    struct buf *err)
+fluxupd_image(struct fluxupd *u, const char *label,
+    const struct fluxupd_image *c, struct buf *err)
 {
+	const char *id = c->id;
 	struct buf target = BUF_INIT, cfgpath = BUF_INIT, cwd = BUF_INIT;
 	struct buf var[8], why = BUF_INIT;
 	struct fluxcfg cfg;
 	struct genrun_result res;
-	const char *colon = strchr(id, ':'), *slash = strchr(id, '/');
+	const char *colon = strchr(c->id, ':'), *slash = strchr(c->id, '/');
 	const char *path = getenv("PATH");
 	char *env[9];
 	size_t i;
@@ -158,10 +159,19 @@ fluxupd_image(struct fluxupd *u, const char *label, const char *id,
 	}
 	if (load_config(u, cfgpath.s, &cfg, err) < 0)
 		goto out;
+	if (cfg.kind == FLUXCFG_PATCH_UPDATED) {
+		if (c->ptr == NULL) {
+			buf_addf(err, "no field to change in '%s' of '%s'",
+			    c->container, id);
+			goto out;
+		}
+		rc = patchupd_set(&cfg, u->dir, target.s, u->timeout, id,
+		    c->ptr, c->value, c->expect, err);
+		goto out;
+	}
 	if (cfg.kind != FLUXCFG_COMMAND_UPDATED) {
-		/* NEEDSWORK: patchUpdated (recompute the patch file) */
-		buf_addf(err, "'%s' is %s: only commandUpdated updaters run "
-		    "yet", cfgpath.s, fluxcfg_kind_name(cfg.kind));
+		buf_addf(err, "'%s' is %s: it has no updaters", cfgpath.s,
+		    fluxcfg_kind_name(cfg.kind));
 		goto out;
 	}
 	if (cfg.nupdaters == 0) {
@@ -175,9 +185,9 @@ fluxupd_image(struct fluxupd *u, const char *label, const char *id,
 	buf_addf(&var[2], "FLUX_WL_KIND=%.*s", (int)(slash - colon - 1),
 	    colon + 1);
 	buf_addf(&var[3], "FLUX_WL_NAME=%s", slash + 1);
-	buf_addf(&var[4], "FLUX_CONTAINER=%s", container);
-	buf_addf(&var[5], "FLUX_IMG=%s", name);
-	buf_addf(&var[6], "FLUX_TAG=%s", tag);
+	buf_addf(&var[4], "FLUX_CONTAINER=%s", c->container);
+	buf_addf(&var[5], "FLUX_IMG=%s", c->name);
+	buf_addf(&var[6], "FLUX_TAG=%s", c->tag);
 	buf_addf(&var[7], "PATH=%s", path != NULL ? path :
 	    "/usr/local/bin:/usr/bin:/bin");
 	for (i = 0; i < 8; i++)
@@ -187,11 +197,12 @@ fluxupd_image(struct fluxupd *u, const char *label, const char *id,
 	if (target.len > 0)
 		buf_addf(&cwd, "/%s", target.s);
 	for (i = 0; i < cfg.nupdaters; i++) {
-		const struct fluxcfg_command *c = &cfg.updaters[i].container_image;
+		const struct fluxcfg_command *uc =
+		    &cfg.updaters[i].container_image;
 		const char *cmd = cfg.updaters[i].has_container_image ?
-		    c->command : "";
+		    uc->command : "";
 
-		if (genrun(cmd, cwd.s, env, fluxcfg_timeout(c, u->timeout),
+		if (genrun(cmd, cwd.s, env, fluxcfg_timeout(uc, u->timeout),
 		    MAX_OUTPUT, GENRUN_MERGE_STDERR, &res) < 0) {
 			buf_addf(err, "cannot run updater '%s' in '%s'", cmd,
 			    cwd.s);

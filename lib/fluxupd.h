@@ -1,12 +1,13 @@
 /*
- * fluxupd.h: .flux.yaml commandUpdated updaters (flux-v1-reference.md
- * 4.3): change the files behind generated workloads by running the
- * commands the config names, in a checkout of the commit, and say which
- * files they changed, as Flux v1's "git add ." did.
+ * fluxupd.h: .flux.yaml updates (flux-v1-reference.md 4.3, 4.4): change
+ * the files behind generated workloads by running the commands a
+ * commandUpdated config names, or by writing a patchUpdated config's patch
+ * file anew, in a checkout of the commit, and say which files changed, as
+ * Flux v1's "git add ." did.
  *
  *	struct fluxupd u = FLUXUPD_INIT;
  *	fluxupd_open(&u, git_dir, commit, scratch_dir, &err);
- *	fluxupd_image(&u, label, id, container, "repo", "1.2", &err);
+ *	fluxupd_image(&u, label, &change, &err);
  *	...
  *	fluxupd_changes(&u, &err);	-- u.files, u.nfiles
  *	fluxupd_close(&u);
@@ -59,15 +60,26 @@ int fluxupd_label(const char *label, struct buf *target, struct buf *cfg);
 int fluxupd_open(struct fluxupd *u, const char *git_dir, const char *commit,
     const char *dir, struct buf *err);
 
+/* An image change to a generated workload. */
+struct fluxupd_image {
+	const char *id;		/* ns:kind/name */
+	const char *container;
+	/* for commandUpdated: the image's name as written in the manifest,
+	 * without its tag, and the new tag */
+	const char *name, *tag;
+	/* for patchUpdated: the field of the (patched) object, at a JSON
+	 * Pointer, its value now and its new value (lib/patchupd.h) */
+	const char *ptr, *expect, *value;
+};
+
 /*
- * Run the containerImage updaters of label's config for container of
- * workload id (ns:kind/name) to image name:tag (name as written in the
- * manifest, without its tag). 0, or -1 with err (the first command that
- * failed, and its output).
+ * Make change c to a workload label's config made: for commandUpdated,
+ * run its containerImage updaters; for patchUpdated, run its generators
+ * and write its patch file anew (lib/patchupd). 0, or -1 with err (the
+ * first command that failed, and its output).
  */
-int fluxupd_image(struct fluxupd *u, const char *label, const char *id,
-    const char *container, const char *name, const char *tag,
-    struct buf *err);
+int fluxupd_image(struct fluxupd *u, const char *label,
+    const struct fluxupd_image *c, struct buf *err);
 
 /* Fill u->files with what the checkout changed since open. 0, or -1. */
 int fluxupd_changes(struct fluxupd *u, struct buf *err);

@@ -181,17 +181,11 @@ out:
 	return ret;
 }
 
-/*
- * Run the generators in order, stopping at the first failure, and join
- * their outputs as Flux v1 does (a "---" line between, after a newline if
- * an output lacks one). 0, or -1 recorded.
- */
-static int
-run_generators(struct manifest_set *set, const struct fluxcfg *cfg,
-    const char *cwd, const char *label, const struct generate_opts *o,
-    struct buf *stream)
+int
+generate_run(const struct fluxcfg *cfg, const char *cwd, double sync_timeout,
+    struct buf *stream, struct buf *err)
 {
-	double deadline = mtime_now() + o->sync_timeout, left, limit;
+	double deadline = mtime_now() + sync_timeout, left, limit;
 	struct genrun_result res;
 	struct buf why = BUF_INIT;
 	size_t i, n;
@@ -201,27 +195,27 @@ run_generators(struct manifest_set *set, const struct fluxcfg *cfg,
 		const struct fluxcfg_command *c = &cfg->generators[i];
 
 		left = deadline - mtime_now();
-		limit = fluxcfg_timeout(c, o->sync_timeout);
+		limit = fluxcfg_timeout(c, sync_timeout);
 		if (limit > left)
 			limit = left;
 		if (limit <= 0) {
-			manifest_fail(set, label, 0, 0, "generator '%s' not "
-			    "run: --sync-timeout passed", c->command);
+			buf_addf(err, "generator '%s' not run: --sync-timeout "
+			    "passed", c->command);
 			ret = -1;
 			break;
 		}
 		if (genrun(c->command, cwd, NULL, limit, MAX_OUTPUT, 0,
 		    &res) < 0) {
-			manifest_fail(set, label, 0, 0, "cannot run generator "
-			    "'%s' in '%s'", c->command, cwd);
+			buf_addf(err, "cannot run generator '%s' in '%s'",
+			    c->command, cwd);
 			ret = -1;
 		} else if (genrun_failed(&res, &why)) {
 			n = res.err.len;
 			while (n > 0 && (res.err.s[n - 1] == '\n' ||
 			    res.err.s[n - 1] == ' '))
 				n--;
-			manifest_fail(set, label, 0, 0, "generator '%s' failed: "
-			    "%s%s%.*s", c->command, why.s, n ? ": " : "",
+			buf_addf(err, "generator '%s' failed: %s%s%.*s",
+			    c->command, why.s, n ? ": " : "",
 			    (int)(n > 4096 ? 4096 : n), res.err.s);
 			ret = -1;
 		} else {
@@ -239,24 +233,15 @@ run_generators(struct manifest_set *set, const struct fluxcfg *cfg,
 	return ret;
 }
 
-struct gen_object {
-	char *id;
-	json_t *obj;
-};
-
-static int
-cmp_gen_object(const void *a, const void *b)
+int
+generate_objects_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct gen_object *)a)->id,
 	    ((const struct gen_object *)b)->id);
 }
 
-/*
- * Every object of a YAML stream, with the ID it gets in set (List items
- * expanded, documents without kind skipped). 0, or -1 with err.
- */
-static int
-objects_of(struct manifest_set *set, const char *data, size_t len,
+int
+generate_objects(const struct manifest_set *set, const char *data, size_t len,
     struct gen_object **out, size_t *nout, struct buf *err)
 {
 	struct yml_parser *p = yml_parser_new(data, len, NULL);
@@ -309,6 +294,8 @@ objects_of(struct manifest_set *set, const char *data, size_t len,
 		    yerr.msg);
 		ret = -1;
 	}
+	if (ret == 0 && *nout > 1)
+		qsort(*out, *nout, sizeof(**out), generate_objects_cmp);
 	yml_doc_release(&doc);
 	yml_parser_free(p);
 	buf_release(&id);
@@ -316,8 +303,8 @@ objects_of(struct manifest_set *set, const char *data, size_t len,
 	return ret;
 }
 
-static void
-free_objects(struct gen_object *v, size_t n)
+void
+generate_objects_free(struct gen_object *v, size_t n)
 {
 	size_t i;
 
@@ -326,6 +313,60 @@ free_objects(struct gen_object *v, size_t n)
 		json_decref(v[i].obj);
 	}
 	free(v);
+}
+
+int
+generate_read_patch(const struct manifest_set *set, const struct fluxcfg *cfg,
+    const char *cwd, struct gen_object **out, size_t *nout, struct buf *err)
+{
+	struct buf data = BUF_INIT, why = BUF_INIT;
+	struct srctree *dir = srctree_open_dir(cwd);
+	int ret = -1;
+
+	/* a missing file is an empty patch (its folder must exist) */
+	if (srctree_stat(dir, cfg->patch_file) == SRCTREE_FILE &&
+	    srctree_read(dir, cfg->patch_file, &data, MANIFEST_MAX_FILE,
+	    &why) < 0) {
+		buf_addf(err, "cannot read patch file '%s': %s",
+		    cfg->patch_file, why.s);
+		goto out;
+	}
+	if (generate_objects(set, data.s, data.len, out, nout, &why) < 0) {
+		buf_addf(err, "patch file '%s': %s", cfg->patch_file, why.s);
+		goto out;
+	}
+	ret = 0;
+out:
+	srctree_free(dir);
+	buf_release(&data);
+	buf_release(&why);
+	return ret;
+}
+
+int
+generate_apply_patches(struct gen_object *objs, size_t nobjs,
+    const struct gen_object *patches, size_t npatches, struct buf *err)
+{
+	struct gen_object *hit, key;
+	struct buf why = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < npatches; i++) {
+		key.id = patches[i].id;
+		hit = bsearch(&key, objs, nobjs, sizeof(*objs), generate_objects_cmp);
+		if (hit == NULL) {
+			buf_addf(err, "patch refers to missing resource '%s'",
+			    patches[i].id);
+			return -1;
+		}
+		if (patch_apply(hit->obj, patches[i].obj, &why) < 0) {
+			buf_addf(err, "cannot apply the patch for '%s': %s",
+			    patches[i].id, why.s);
+			buf_release(&why);
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -337,48 +378,21 @@ static int
 apply_patch_file(struct manifest_set *set, const struct fluxcfg *cfg,
     const char *cwd, const char *label, struct buf *stream)
 {
-	struct gen_object *objs = NULL, *patches = NULL, *hit, key;
-	struct buf path = BUF_INIT, data = BUF_INIT, err = BUF_INIT;
+	struct gen_object *objs = NULL, *patches = NULL;
+	struct buf err = BUF_INIT;
 	size_t nobjs = 0, npatches = 0, i;
-	struct srctree *dir;
 	char *s;
 	int ret = -1;
 
-	if (objects_of(set, stream->s, stream->len, &objs, &nobjs, &err) < 0) {
+	if (generate_objects(set, stream->s, stream->len, &objs, &nobjs,
+	    &err) < 0) {
 		manifest_fail(set, label, 0, 0, "generator output: %s", err.s);
 		goto out;
 	}
-	dir = srctree_open_dir(cwd);
-	if (srctree_stat(dir, cfg->patch_file) == SRCTREE_FILE) {
-		if (srctree_read(dir, cfg->patch_file, &data,
-		    MANIFEST_MAX_FILE, &err) < 0) {
-			manifest_fail(set, label, 0, 0, "cannot read patch "
-			    "file '%s': %s", cfg->patch_file, err.s);
-			srctree_free(dir);
-			goto out;
-		}
-	}
-	srctree_free(dir);
-	if (objects_of(set, data.s, data.len, &patches, &npatches, &err) < 0) {
-		manifest_fail(set, label, 0, 0, "patch file '%s': %s",
-		    cfg->patch_file, err.s);
+	if (generate_read_patch(set, cfg, cwd, &patches, &npatches, &err) < 0 ||
+	    generate_apply_patches(objs, nobjs, patches, npatches, &err) < 0) {
+		manifest_fail(set, label, 0, 0, "%s", err.s);
 		goto out;
-	}
-	if (nobjs > 0)
-		qsort(objs, nobjs, sizeof(*objs), cmp_gen_object);
-	for (i = 0; i < npatches; i++) {
-		key.id = patches[i].id;
-		hit = bsearch(&key, objs, nobjs, sizeof(*objs), cmp_gen_object);
-		if (hit == NULL) {
-			manifest_fail(set, label, 0, 0, "patch refers to missing "
-			    "resource '%s'", patches[i].id);
-			goto out;
-		}
-		if (patch_apply(hit->obj, patches[i].obj, &err) < 0) {
-			manifest_fail(set, label, 0, 0, "cannot apply the patch "
-			    "for '%s': %s", patches[i].id, err.s);
-			goto out;
-		}
 	}
 	/* JSON is YAML: the patched objects go back through the renderer */
 	buf_reset(stream);
@@ -393,10 +407,8 @@ apply_patch_file(struct manifest_set *set, const struct fluxcfg *cfg,
 	}
 	ret = 0;
 out:
-	free_objects(objs, nobjs);
-	free_objects(patches, npatches);
-	buf_release(&path);
-	buf_release(&data);
+	generate_objects_free(objs, nobjs);
+	generate_objects_free(patches, npatches);
 	buf_release(&err);
 	return ret;
 }
@@ -406,6 +418,7 @@ generate_path(struct manifest_set *set, struct srctree *t, const char *path,
     const char *cfgpath, const struct generate_opts *o)
 {
 	struct buf label = BUF_INIT, cwd = BUF_INIT, stream = BUF_INIT;
+	struct buf err = BUF_INIT;
 	struct fluxcfg cfg;
 	int ret = 1;
 
@@ -426,8 +439,10 @@ generate_path(struct manifest_set *set, struct srctree *t, const char *path,
 		if (slash != NULL)
 			buf_setlen(&cwd, (size_t)(slash - cwd.s));
 	}
-	if (run_generators(set, &cfg, cwd.s, label.s, o, &stream) < 0)
+	if (generate_run(&cfg, cwd.s, o->sync_timeout, &stream, &err) < 0) {
+		manifest_fail(set, label.s, 0, 0, "%s", err.s);
 		goto out;
+	}
 	if (cfg.kind == FLUXCFG_PATCH_UPDATED &&
 	    apply_patch_file(set, &cfg, cwd.s, label.s, &stream) < 0)
 		goto out;
@@ -437,5 +452,6 @@ out:
 	buf_release(&label);
 	buf_release(&cwd);
 	buf_release(&stream);
+	buf_release(&err);
 	return ret;
 }

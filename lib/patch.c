@@ -643,3 +643,257 @@ patch_apply(json_t *target, const json_t *patch, struct buf *err)
 		json_object_clear(target);
 	return r < 0 ? -1 : 0;
 }
+
+/* ---- the two-way diff: the patch that turns one object into another ---- */
+
+static json_t *diff_map(const json_t *orig, const json_t *mod, enum ptype t,
+    int strategic);
+
+/* Does every element of list carry a distinct merge key? */
+static int
+keyed_list(const json_t *list, const char *key)
+{
+	size_t i, j;
+	const json_t *a;
+
+	for (i = 0; i < json_array_size(list); i++) {
+		a = json_object_get(json_array_get(list, i), key);
+		if (a == NULL)
+			return 0;
+		for (j = 0; j < i; j++)
+			if (elem_matches(json_array_get(list, j),
+			    json_array_get(list, i), key))
+				return 0;
+	}
+	return 1;
+}
+
+/* The element of list that matches elem by key (NULL: by value). */
+static const json_t *
+find_elem(const json_t *list, const json_t *elem, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < json_array_size(list); i++)
+		if (elem_matches(json_array_get(list, i), elem, key))
+			return json_array_get(list, i);
+	return NULL;
+}
+
+/* Are the elements of a that b has too in the same order in both? */
+static int
+same_order(const json_t *a, const json_t *b, const char *key)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < json_array_size(a); i++) {
+		const json_t *e = json_array_get(a, i);
+
+		if (find_elem(b, e, key) == NULL)
+			continue;
+		while (j < json_array_size(b) &&
+		    !elem_matches(json_array_get(b, j), e, key))
+			j++;
+		if (j == json_array_size(b))
+			return 0;
+		j++;
+	}
+	return 1;
+}
+
+/*
+ * The patch for a list field with patchStrategy merge, written into out
+ * as the apiserver's CreateTwoWayMergePatch writes it: the changed and
+ * new elements (by merge key), "$patch: delete" for the ones gone, and
+ * "$setElementOrder/<field>" with the new order. A list of scalars gets
+ * the new values, "$deleteFromPrimitiveList/<field>" and the order.
+ */
+static void
+diff_merge_list(json_t *out, const char *k, const json_t *ov,
+    const json_t *mv, const struct pfield *f)
+{
+	json_t *changes = json_array(), *gone = json_array(), *order, *e;
+	struct buf name = BUF_INIT;
+	size_t i;
+
+	if (f->key != NULL && (!keyed_list(ov, f->key) ||
+	    !keyed_list(mv, f->key))) {
+		/* no merge key to go by: the whole list, replaced */
+		json_array_extend(changes, (json_t *)mv);
+		e = json_object();
+		json_object_set_new(e, DIRECTIVE, json_string("replace"));
+		json_array_append_new(changes, e);
+		json_object_set_new(out, k, changes);
+		json_decref(gone);
+		return;
+	}
+	for (i = 0; i < json_array_size(mv); i++) {
+		const json_t *m = json_array_get(mv, i);
+		const json_t *o = find_elem(ov, m, f->key);
+
+		if (o == NULL) {
+			json_array_append_new(changes, copy(m));
+		} else if (f->key != NULL && !json_equal((json_t *)o,
+		    (json_t *)m)) {
+			e = diff_map(o, m, f->type, 1);
+			json_object_set_new(e, f->key,
+			    copy(json_object_get(m, f->key)));
+			json_array_append_new(changes, e);
+		}
+	}
+	for (i = 0; i < json_array_size(ov); i++) {
+		const json_t *o = json_array_get(ov, i);
+
+		if (find_elem(mv, o, f->key) != NULL)
+			continue;
+		if (f->key == NULL) {
+			json_array_append_new(gone, copy(o));
+			continue;
+		}
+		e = json_object();
+		json_object_set_new(e, f->key,
+		    copy(json_object_get(o, f->key)));
+		json_object_set_new(e, DIRECTIVE, json_string("delete"));
+		json_array_append_new(changes, e);
+	}
+	if (json_array_size(changes) > 0 || json_array_size(gone) > 0 ||
+	    !same_order(mv, ov, f->key)) {
+		order = json_array();
+		for (i = 0; i < json_array_size(mv); i++) {
+			const json_t *m = json_array_get(mv, i);
+
+			if (f->key == NULL) {
+				json_array_append_new(order, copy(m));
+				continue;
+			}
+			e = json_object();
+			json_object_set_new(e, f->key,
+			    copy(json_object_get(m, f->key)));
+			json_array_append_new(order, e);
+		}
+		buf_addf(&name, "%s%s", SET_ORDER, k);
+		json_object_set_new(out, name.s, order);
+	}
+	if (json_array_size(changes) > 0)
+		json_object_set_new(out, k, changes);
+	else
+		json_decref(changes);
+	if (json_array_size(gone) > 0) {
+		buf_reset(&name);
+		buf_addf(&name, "%s%s", DELETE_PRIMITIVE, k);
+		json_object_set_new(out, name.s, gone);
+	} else {
+		json_decref(gone);
+	}
+	buf_release(&name);
+}
+
+/* The patch from map orig to map mod, of type t (strategic or not). */
+static json_t *
+diff_map(const json_t *orig, const json_t *mod, enum ptype t, int strategic)
+{
+	json_t *out = json_object(), *mv, *sub;
+	const json_t *ov;
+	const struct pfield *f;
+	const char *k;
+
+	json_object_foreach((json_t *)mod, k, mv) {
+		ov = json_object_get(orig, k);
+		f = strategic ? field_get(t, k) : &unknown_field;
+		if (ov == NULL) {
+			json_object_set_new(out, k, copy(mv));
+		} else if (json_equal((json_t *)ov, mv)) {
+			continue;
+		} else if (json_is_object(ov) && json_is_object(mv)) {
+			sub = diff_map(ov, mv, f->type, strategic);
+			if (json_object_size(sub) > 0)
+				json_object_set_new(out, k, sub);
+			else
+				json_decref(sub);
+		} else if (json_is_array(ov) && json_is_array(mv) && f->merge) {
+			diff_merge_list(out, k, ov, mv, f);
+		} else {
+			json_object_set_new(out, k, copy(mv));
+		}
+	}
+	json_object_foreach((json_t *)orig, k, mv)
+		if (json_object_get(mod, k) == NULL)
+			json_object_set_new(out, k, json_null());
+	return out;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A copy of v with every object's keys in byte order, as Go writes maps. */
+static json_t *
+sorted_copy(const json_t *v)
+{
+	const char **keys, *k;
+	json_t *out, *e;
+	size_t i, n;
+
+	if (json_is_array(v)) {
+		out = json_array();
+		for (i = 0; i < json_array_size(v); i++)
+			json_array_append_new(out,
+			    sorted_copy(json_array_get(v, i)));
+		return out;
+	}
+	if (!json_is_object(v))
+		return json_deep_copy(v);
+	n = json_object_size(v);
+	keys = xcalloc(n ? n : 1, sizeof(*keys));
+	i = 0;
+	json_object_foreach((json_t *)v, k, e)
+		keys[i++] = k;
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	out = json_object();
+	for (i = 0; i < n; i++)
+		json_object_set_new(out, keys[i],
+		    sorted_copy(json_object_get(v, keys[i])));
+	free(keys);
+	return out;
+}
+
+json_t *
+patch_diff(const json_t *orig, const json_t *mod)
+{
+	const char *api_version, *kind, *name, *ns;
+	const json_t *meta;
+	json_t *d, *out, *m;
+	int strategic;
+
+	if (!json_is_object(orig) || !json_is_object(mod))
+		return NULL;
+	api_version = json_string_value(json_object_get(mod, "apiVersion"));
+	kind = json_string_value(json_object_get(mod, "kind"));
+	strategic = patch_is_strategic(api_version, kind);
+	d = diff_map(orig, mod, strategic ? root_type(api_version, kind) :
+	    PT_NONE, strategic);
+	if (json_object_size(d) == 0 || api_version == NULL || kind == NULL) {
+		json_decref(d);
+		return json_object();
+	}
+	/* named, as Flux v1 names its patch documents */
+	meta = json_object_get(mod, "metadata");
+	name = json_string_value(json_object_get(meta, "name"));
+	ns = json_string_value(json_object_get(meta, "namespace"));
+	json_object_set_new(d, "apiVersion", json_string(api_version));
+	json_object_set_new(d, "kind", json_string(kind));
+	m = json_object_get(d, "metadata");
+	if (!json_is_object(m)) {
+		m = json_object();
+		json_object_set_new(d, "metadata", m);
+	}
+	if (name != NULL)
+		json_object_set_new(m, "name", json_string(name));
+	if (ns != NULL)
+		json_object_set_new(m, "namespace", json_string(ns));
+	out = sorted_copy(d);
+	json_decref(d);
+	return out;
+}

@@ -89,4 +89,22 @@ int patch_is_strategic(const char *api_version, const char *kind);
  */
 int patch_apply(json_t *target, const json_t *patch, struct buf *err);
 
+/*
+ * The patch that turns orig into mod (both borrowed), as Flux v1 writes a
+ * patchUpdated file's documents: a two-way strategic merge patch (the
+ * changed fields, null for those gone; for the merge-keyed lists above the
+ * changed elements by key, "$patch: delete" for those gone and
+ * "$setElementOrder/<field>" for the order; "$deleteFromPrimitiveList/"
+ * for scalars gone from a merged list; a list whose elements lack distinct
+ * keys is replaced whole) for kinds patch_is_strategic names, an RFC 7386
+ * merge patch for the rest. A non-empty patch carries mod's apiVersion,
+ * kind, metadata.name and metadata.namespace; every map's keys are in
+ * byte order, as Go writes them. {} when nothing differs; NULL if either
+ * is not an object.
+ *
+ * What JSON merging cannot say (a key whose new value is null) is not
+ * said: apply the result to orig and compare with mod to be sure.
+ */
+json_t *patch_diff(const json_t *orig, const json_t *mod);
+
 #endif

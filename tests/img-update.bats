@@ -395,7 +395,163 @@ gen/last-update.env" ]
 	    .commit == "'"$(head_of)"'"'
 }
 
-@test ".flux.yaml: a failing updater commits nothing; patchUpdated is refused" {
+# A generator that makes two objects; the patch automates the Deployment,
+# scales it and gives one of its containers an env var.
+PATCH_TMPL='apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gen
+  namespace: prod
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/team/gen:1.0.0
+      - name: side
+        image: registry.example.com/team/side:1.0.0
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: gen
+  namespace: prod
+spec:
+  ports:
+  - port: 80'
+
+PATCH_FILE='# written by hand
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gen
+  namespace: prod
+  annotations:
+    fluxcd.io/automated: "true"
+spec:
+  replicas: 3
+  template:
+    spec:
+      containers:
+      - name: app
+        env: [{name: MODE, value: patched}]'
+
+@test ".flux.yaml patchUpdated: the patch file is recomputed as Flux wrote it, and a sync makes the new image" {
+	put gen/deploy.tmpl "$PATCH_TMPL" >/dev/null
+	put gen/patch.yaml "$PATCH_FILE" >/dev/null
+	put gen/.flux.yaml 'version: 1
+patchUpdated:
+  generators:
+  - command: cat deploy.tmpl
+  patchFile: patch.yaml' >/dev/null
+	before=$(head_of)
+	render_gen
+	run --separate-stderr -0 update --manifest-generation < <(
+	    image registry.example.com/team/gen \
+	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
+	[ "$(head_of main~1)" = "$before" ]
+	# only the patch changed: one document per changed object, keys
+	# sorted, the merge-keyed list with its $setElementOrder
+	[ "$(git --git-dir="$SRV/$NAME.git" diff --name-only main~1 main)" = \
+	    gen/patch.yaml ]
+	[ "$(show main:gen/patch.yaml)" = '---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  annotations:
+    fluxcd.io/automated: "true"
+  name: gen
+  namespace: prod
+spec:
+  replicas: 3
+  template:
+    spec:
+      $setElementOrder/containers:
+      - name: app
+      - name: side
+      containers:
+      - env:
+        - name: MODE
+          value: patched
+        image: registry.example.com/team/gen:1.1.0
+        name: app' ]
+	[ "$(show main:gen/deploy.tmpl)" = "$PATCH_TMPL" ]
+	lines_of_type update | jqe '.file == "gen/.flux.yaml" and
+	    .to == "registry.example.com/team/gen:1.1.0"'
+
+	# the next sync makes the new image, and the rest as before
+	render_gen
+	jq -c 'select(.type == "object" and .kind == "Deployment") |
+	    .object' "$BATS_TEST_TMPDIR/stream" >"$BATS_TEST_TMPDIR/dep"
+	jq -e '.spec.replicas == 3 and
+	    (.spec.template.spec.containers | map(.name) == ["app", "side"])
+	    and .spec.template.spec.containers[0].image ==
+	    "registry.example.com/team/gen:1.1.0" and
+	    .spec.template.spec.containers[0].env[0].value == "patched" and
+	    .spec.template.spec.containers[1].image ==
+	    "registry.example.com/team/side:1.0.0"' "$BATS_TEST_TMPDIR/dep"
+	grep -q '"kind":"Service"' "$BATS_TEST_TMPDIR/stream"
+
+	# up to date now: nothing to commit
+	after=$(head_of)
+	run --separate-stderr -0 update --manifest-generation < <(
+	    image registry.example.com/team/gen \
+	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
+	[ "$(head_of)" = "$after" ]
+}
+
+@test ".flux.yaml patchUpdated: without a patch file one is made; a patch file outside the repository is refused" {
+	put gen/deploy.tmpl "${PATCH_TMPL/  name: gen
+  namespace: prod
+spec:
+  template/  name: gen
+  namespace: prod
+  annotations:
+    fluxcd.io/automated: \"true\"
+spec:
+  template}" >/dev/null
+	put gen/.flux.yaml 'version: 1
+patchUpdated:
+  generators:
+  - command: cat deploy.tmpl
+  patchFile: patches/flux.yaml' >/dev/null
+	put gen/patches/README 'patches live here' >/dev/null
+	render_gen
+	run --separate-stderr -0 update --manifest-generation < <(
+	    image registry.example.com/team/gen \
+	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
+	[ "$(show main:gen/patches/flux.yaml)" = '---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gen
+  namespace: prod
+spec:
+  template:
+    spec:
+      $setElementOrder/containers:
+      - name: app
+      - name: side
+      containers:
+      - image: registry.example.com/team/gen:1.1.0
+        name: app' ]
+
+	put gen/.flux.yaml 'version: 1
+patchUpdated:
+  generators:
+  - command: cat deploy.tmpl
+  patchFile: ../../outside.yaml' >/dev/null
+	before=$(head_of)
+	render_gen
+	run --separate-stderr -1 update --manifest-generation < <(
+	    image registry.example.com/team/gen \
+	    1.0.0=2024-01-01T00:00:00Z 1.2.0=2024-01-03T00:00:00Z)
+	lines_of_type error | jqe '.message | test("outside the repository")'
+	[ "$(head_of)" = "$before" ]
+	[ ! -e "$BATS_TEST_TMPDIR/outside.yaml" ]
+}
+
+@test ".flux.yaml: a failing updater commits nothing" {
 	put gen/deploy.tmpl "$GEN_TMPL" >/dev/null
 	put gen/.flux.yaml 'version: 1
 commandUpdated:
@@ -411,19 +567,6 @@ commandUpdated:
 	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
 	lines_of_type error | jqe '(.message | test("exit.*3")) and
 	    (.message | test("broken"))'
-	[ "$(head_of)" = "$before" ]
-
-	put gen/.flux.yaml 'version: 1
-patchUpdated:
-  generators:
-  - command: cat deploy.tmpl
-  patchFile: patch.yaml' >/dev/null
-	before=$(head_of)
-	render_gen
-	run --separate-stderr -1 update --manifest-generation < <(
-	    image registry.example.com/team/gen \
-	    1.0.0=2024-01-01T00:00:00Z 1.1.0=2024-01-02T00:00:00Z)
-	lines_of_type error | jqe '.message | test("patchUpdated")'
 	[ "$(head_of)" = "$before" ]
 
 	# nor does a policy change of a generated workload edit .flux.yaml

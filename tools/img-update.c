@@ -25,9 +25,10 @@
  * commit is ever overwritten.
  *
  * Workloads made by .flux.yaml generators are changed by the config's
- * commandUpdated updaters instead (lib/fluxupd.h), run in a scratch
- * checkout only with --manifest-generation; the files they change are
- * committed with the rest. patchUpdated is not done yet (error record).
+ * commandUpdated updaters, or by writing a patchUpdated config's patch
+ * file anew (lib/fluxupd.h), in a scratch checkout, only with
+ * --manifest-generation; the files that changed are committed with the
+ * rest.
  *
  * Flags: the Git flags of git-fetch (--git-url, --git-branch,
  * credentials, --git-user, --git-email, --git-signing-key,
@@ -464,7 +465,8 @@ add_change(struct run *r, struct source *s, struct workload_rec *wr,
 	char *ptr = NULL, *value = NULL;
 
 	if (wr->generated) {
-		/* the updaters get the name as written, without its tag */
+		/* commandUpdated updaters get the name as written, without
+		 * its tag; a patchUpdated patch, the field (below) */
 		if (imgref_parse(c->image, &ref, &err) < 0) {
 			error_record(r, s, wr->file, wr->id, err.s);
 			buf_release(&err);
@@ -472,6 +474,8 @@ add_change(struct run *r, struct source *s, struct workload_rec *wr,
 		}
 		imgref_string_with_tag(&ref, NULL, &path);
 		imgref_release(&ref);
+		if (latest_edit(wr->object, c, tag, &ptr, &value, &err) < 0)
+			buf_reset(&err);
 	} else if (latest_edit(wr->object, c, tag, &ptr, &value, &err) < 0) {
 		error_record(r, s, wr->file, wr->id, err.s);
 		buf_release(&err);
@@ -492,16 +496,20 @@ add_change(struct run *r, struct source *s, struct workload_rec *wr,
 		ch->generated = 1;
 		ch->name = buf_detach(&path, NULL);
 		ch->tag = xstrdup(tag);
-		buf_release(&err);
-		return;
+		/* its List items are objects of their own: ptr is from its
+		 * root (lib/patchupd) */
+		if (ptr != NULL)
+			ch->path = xstrdup(ptr);
+	} else {
+		if (wr->item >= 0)
+			buf_addf(&path, "/items/%ld", wr->item);
+		buf_adds(&path, ptr);
+		ch->path = buf_detach(&path, NULL);
 	}
-	if (wr->item >= 0)
-		buf_addf(&path, "/items/%ld", wr->item);
-	buf_adds(&path, ptr);
-	ch->path = buf_detach(&path, NULL);
 	ch->value = value;
-	ch->expect = xstrdup(json_string_value(workload_pointer_get(
-	    wr->object, ptr)));
+	if (ptr != NULL)
+		ch->expect = xstrdup(json_string_value(workload_pointer_get(
+		    wr->object, ptr)));
 	free(ptr);
 	buf_release(&err);
 }
@@ -890,9 +898,11 @@ run_updaters(const struct run *r, struct source *s, size_t g,
 		goto out;
 	for (k = g; k < s->nc; k++) {
 		buf_reset(&s->c[k].e.err);
-		if (fluxupd_image(u, s->c[k].file, s->c[k].id,
-		    s->c[k].container, s->c[k].name, s->c[k].tag,
-		    &s->c[k].e.err) < 0)
+		struct fluxupd_image c = { s->c[k].id, s->c[k].container,
+		    s->c[k].name, s->c[k].tag, s->c[k].path, s->c[k].expect,
+		    s->c[k].value };
+
+		if (fluxupd_image(u, s->c[k].file, &c, &s->c[k].e.err) < 0)
 			break;
 		s->c[k].e.done = 1;
 	}

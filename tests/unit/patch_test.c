@@ -374,6 +374,106 @@ test_other_kinds(void)
 	    "must both be JSON objects");
 }
 
+/*
+ * patch_diff(orig, mod) must be want exactly (keys sorted, as written),
+ * and applying it to orig must give mod, list order included.
+ */
+static void
+check_diff(const char *name, const char *orig, const char *mod,
+    const char *want)
+{
+	json_t *o = load(orig), *m = load(mod), *w = load(want), *d;
+	struct buf err = BUF_INIT;
+	char *got, *exp;
+
+	d = patch_diff(o, m);
+	got = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	exp = json_dumps(w, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	is_str(got, exp, "%s: the patch", name);
+	ok(patch_apply(o, d, &err) == 0 && json_equal(o, m),
+	    "%s: applied, it makes the new object %s", name, err.s);
+	free(got);
+	free(exp);
+	json_decref(o);
+	json_decref(m);
+	json_decref(w);
+	json_decref(d);
+	buf_release(&err);
+}
+
+static void
+test_diff(void)
+{
+	const char *dep = "{'apiVersion':'apps/v1','kind':'Deployment',"
+	    "'metadata':{'name':'web','namespace':'prod'},'spec':{'template':"
+	    "{'spec':{'containers':[{'name':'app','image':'app:1',"
+	    "'env':[{'name':'A','value':'1'}]},{'name':'side','image':"
+	    "'side:1'}]}}}}";
+	json_t *empty;
+
+	check_diff("nothing differs", dep, dep, "{}");
+	check_diff("one image", dep,
+	    "{'apiVersion':'apps/v1','kind':'Deployment','metadata':"
+	    "{'name':'web','namespace':'prod'},'spec':{'template':{'spec':"
+	    "{'containers':[{'name':'app','image':'app:2','env':[{'name':"
+	    "'A','value':'1'}]},{'name':'side','image':'side:1'}]}}}}",
+	    "{'apiVersion':'apps/v1','kind':'Deployment','metadata':"
+	    "{'name':'web','namespace':'prod'},'spec':{'template':{'spec':"
+	    "{'$setElementOrder/containers':[{'name':'app'},{'name':"
+	    "'side'}],'containers':[{'image':'app:2','name':'app'}]}}}}");
+	check_diff("a container gone, one added, a key removed", dep,
+	    "{'apiVersion':'apps/v1','kind':'Deployment','metadata':"
+	    "{'name':'web','namespace':'prod'},'spec':{'template':{'spec':"
+	    "{'containers':[{'name':'new','image':'new:1'},{'name':'app',"
+	    "'image':'app:1'}]}}}}",
+	    "{'apiVersion':'apps/v1','kind':'Deployment','metadata':"
+	    "{'name':'web','namespace':'prod'},'spec':{'template':{'spec':"
+	    "{'$setElementOrder/containers':[{'name':'new'},{'name':'app'}],"
+	    "'containers':[{'image':'new:1','name':'new'},{'env':null,"
+	    "'name':'app'},{'$patch':'delete','name':'side'}]}}}}");
+	check_diff("only the order changed", dep,
+	    "{'apiVersion':'apps/v1','kind':'Deployment','metadata':"
+	    "{'name':'web','namespace':'prod'},'spec':{'template':{'spec':"
+	    "{'containers':[{'name':'side','image':'side:1'},{'name':'app',"
+	    "'image':'app:1','env':[{'name':'A','value':'1'}]}]}}}}",
+	    "{'apiVersion':'apps/v1','kind':'Deployment','metadata':"
+	    "{'name':'web','namespace':'prod'},'spec':{'template':{'spec':"
+	    "{'$setElementOrder/containers':[{'name':'side'},{'name':"
+	    "'app'}]}}}}");
+	check_diff("finalizers: a set of strings",
+	    "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c',"
+	    "'finalizers':['a','b']}}",
+	    "{'apiVersion':'v1','kind':'ConfigMap','metadata':{'name':'c',"
+	    "'finalizers':['c','a']}}",
+	    "{'apiVersion':'v1','kind':'ConfigMap','metadata':"
+	    "{'$deleteFromPrimitiveList/finalizers':['b'],"
+	    "'$setElementOrder/finalizers':['c','a'],'finalizers':['c'],"
+	    "'name':'c'}}");
+	check_diff("tolerations have no merge key: replaced",
+	    "{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'spec':"
+	    "{'tolerations':[{'key':'a'}],'containers':[{'name':'x'},"
+	    "{'name':'x'}]}}",
+	    "{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'spec':"
+	    "{'tolerations':[{'key':'b'}],'containers':[{'name':'x',"
+	    "'image':'i'},{'name':'x'}]}}",
+	    "{'apiVersion':'v1','kind':'Pod','metadata':{'name':'p'},'spec':"
+	    "{'containers':[{'image':'i','name':'x'},{'name':'x'},"
+	    "{'$patch':'replace'}],'tolerations':[{'key':'b'}]}}");
+	check_diff("a custom resource: a JSON merge patch",
+	    "{'apiVersion':'helm.fluxcd.io/v1','kind':'HelmRelease','metadata':"
+	    "{'name':'h','namespace':'n'},'spec':{'values':{'image':"
+	    "{'repository':'r','tag':'1'},'list':[1,2],'gone':true}}}",
+	    "{'apiVersion':'helm.fluxcd.io/v1','kind':'HelmRelease','metadata':"
+	    "{'name':'h','namespace':'n'},'spec':{'values':{'image':"
+	    "{'repository':'r','tag':'2'},'list':[2]}}}",
+	    "{'apiVersion':'helm.fluxcd.io/v1','kind':'HelmRelease','metadata':"
+	    "{'name':'h','namespace':'n'},'spec':{'values':{'gone':null,"
+	    "'image':{'tag':'2'},'list':[2]}}}");
+	empty = load("{}");
+	ok(patch_diff(NULL, empty) == NULL, "not objects: NULL");
+	json_decref(empty);
+}
+
 int
 main(void)
 {
@@ -381,5 +481,6 @@ main(void)
 	test_deployment();
 	test_directives();
 	test_other_kinds();
+	test_diff();
 	return tap_done();
 }
