@@ -18,6 +18,7 @@
 #include "lib/gitcommit.h"
 #include "lib/log.h"
 #include "lib/patchupd.h"
+#include "lib/workload.h"
 #include "lib/xalloc.h"
 #include "lib/yml.h"
 #include "lib/banned.h"
@@ -71,14 +72,28 @@ read_committed(const struct fluxupd *u, const char *path, struct buf *out)
 }
 
 int
-fluxupd_open(struct fluxupd *u, const char *git_dir, const char *commit,
-    const char *dir, struct buf *err)
+fluxupd_open(struct fluxupd *u, const char *state_dir, const char *source,
+    const char *git_dir, const char *commit, struct buf *err)
 {
 	git_commit *c = NULL;
 	git_oid oid;
+	struct buf dir = BUF_INIT;
 	int rc = -1;
 
-	u->dir = xstrdup(dir);
+	if (*source == '\0' || strchr(source, '/') != NULL ||
+	    strcmp(source, ".") == 0 || strcmp(source, "..") == 0) {
+		buf_addf(err, "source name '%s' cannot name a folder", source);
+		return -1;
+	}
+	buf_addf(&dir, "%s/%s", state_dir, source);
+	if ((mkdir(state_dir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(dir.s, 0700) < 0 && errno != EEXIST)) {
+		buf_addf(err, "cannot create '%s': %s", dir.s, strerror(errno));
+		buf_release(&dir);
+		return -1;
+	}
+	buf_adds(&dir, "/updaters");
+	u->dir = buf_detach(&dir, NULL);
 	if (git_repository_open_bare(&u->repo, git_dir) < 0 ||
 	    git_oid_fromstr(&oid, commit) < 0 ||
 	    git_commit_lookup(&c, u->repo, &oid) < 0 ||
@@ -87,8 +102,8 @@ fluxupd_open(struct fluxupd *u, const char *git_dir, const char *commit,
 		    git_dir, git_msg());
 		goto out;
 	}
-	if (checkout_update(u->repo, &oid, dir) < 0) {
-		buf_addf(err, "cannot check the commit out into '%s'", dir);
+	if (checkout_update(u->repo, &oid, u->dir) < 0) {
+		buf_addf(err, "cannot check the commit out into '%s'", u->dir);
 		goto out;
 	}
 	rc = 0;
@@ -133,19 +148,160 @@ out:
 	return rc;
 }
 
-int
-fluxupd_image(struct fluxupd *u, const char *label,
-    const struct fluxupd_image *c, struct buf *err)
+/* patchUpdated, an image: the field must hold what it held. */
+static int
+set_image(json_t *obj, void *arg, struct buf *err)
 {
-	const char *id = c->id;
-	struct buf target = BUF_INIT, cfgpath = BUF_INIT, cwd = BUF_INIT;
-	struct buf var[8], why = BUF_INIT;
-	struct fluxcfg cfg;
-	struct genrun_result res;
-	const char *colon = strchr(c->id, ':'), *slash = strchr(c->id, '/');
-	const char *path = getenv("PATH");
-	char *env[9];
+	const struct fluxupd_image *c = arg;
+	json_t *field = workload_pointer_get(obj, c->ptr);
+
+	if (!json_is_string(field) || (c->expect != NULL &&
+	    strcmp(json_string_value(field), c->expect) != 0)) {
+		buf_addf(err, "'%s' of '%s' is not '%s' in what the generators "
+		    "and the patch make now", c->ptr, c->id,
+		    c->expect ? c->expect : "");
+		return -1;
+	}
+	json_string_set(field, c->value);
+	return 0;
+}
+
+struct policy_arg {
+	const struct yannot *a;
+	size_t n;
+};
+
+/* patchUpdated, annotations: set or removed; none left, none at all. */
+static int
+set_annotations(json_t *obj, void *arg, struct buf *err)
+{
+	const struct policy_arg *p = arg;
+	json_t *meta = json_object_get(obj, "metadata"), *ann;
 	size_t i;
+
+	if (!json_is_object(meta)) {
+		buf_adds(err, "the object has no metadata");
+		return -1;
+	}
+	ann = json_object_get(meta, "annotations");
+	if (!json_is_object(ann)) {
+		ann = json_object();
+		json_object_set_new(meta, "annotations", ann);
+	}
+	for (i = 0; i < p->n; i++)
+		if (p->a[i].value != NULL)
+			json_object_set_new(ann, p->a[i].key,
+			    json_string(p->a[i].value));
+		else
+			json_object_del(ann, p->a[i].key);
+	if (json_object_size(ann) == 0)
+		json_object_del(meta, "annotations");
+	return 0;
+}
+
+/* The FLUX_* variables every updater gets, and PATH, in env (n of 8). */
+static size_t
+workload_env(const char *id, struct buf *var)
+{
+	const char *colon = strchr(id, ':'), *slash = strchr(id, '/');
+	const char *path = getenv("PATH");
+
+	buf_addf(&var[0], "FLUX_WORKLOAD=%s", id);
+	buf_addf(&var[1], "FLUX_WL_NS=%.*s", (int)(colon - id), id);
+	buf_addf(&var[2], "FLUX_WL_KIND=%.*s", (int)(slash - colon - 1),
+	    colon + 1);
+	buf_addf(&var[3], "FLUX_WL_NAME=%s", slash + 1);
+	buf_addf(&var[4], "PATH=%s", path != NULL ? path :
+	    "/usr/local/bin:/usr/bin:/bin");
+	return 5;
+}
+
+/*
+ * Run the updaters' containerImage (policy 0) or policy (1) commands in
+ * order in cwd with exactly env; stop at the first that fails.
+ */
+static int
+run_updaters(const struct fluxupd *u, const struct fluxcfg *cfg,
+    const char *cfgpath, const char *cwd, int policy, char **env,
+    struct buf *err)
+{
+	struct genrun_result res;
+	struct buf why = BUF_INIT;
+	size_t i;
+	int rc = -1;
+
+	if (cfg->nupdaters == 0) {
+		buf_addf(err, "no update.%s commands to run in '%s'",
+		    policy ? "policy" : "containerImage", cfgpath);
+		return -1;
+	}
+	for (i = 0; i < cfg->nupdaters; i++) {
+		const struct fluxcfg_updater *up = &cfg->updaters[i];
+		const struct fluxcfg_command *c = policy ? &up->policy :
+		    &up->container_image;
+		const char *cmd = (policy ? up->has_policy :
+		    up->has_container_image) ? c->command : "";
+
+		if (genrun(cmd, cwd, env, fluxcfg_timeout(c, u->timeout),
+		    MAX_OUTPUT, GENRUN_MERGE_STDERR, &res) < 0) {
+			buf_addf(err, "cannot run updater '%s' in '%s'", cmd,
+			    cwd);
+			genrun_result_release(&res);
+			goto out;
+		}
+		buf_reset(&why);
+		if (genrun_failed(&res, &why)) {
+			buf_addf(err, "updater '%s' of '%s' failed: %s: %.*s",
+			    cmd, cfgpath, why.s, (int)(res.out.len > 2000 ?
+			    2000 : res.out.len), res.out.s ? res.out.s : "");
+			genrun_result_release(&res);
+			goto out;
+		}
+		genrun_result_release(&res);
+	}
+	rc = 0;
+out:
+	buf_release(&why);
+	return rc;
+}
+
+/* Flux v1's policy name of an annotation key: "automated", "tag.app". */
+static const char *
+policy_name(const char *key, struct buf *out)
+{
+	static const char *const prefixes[] = { "fluxcd.io/",
+	    "flux.weave.works/" };
+	size_t i;
+
+	buf_reset(out);
+	for (i = 0; i < 2; i++)
+		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0) {
+			buf_adds(out, key + strlen(prefixes[i]));
+			return out->s;
+		}
+	if (strncmp(key, "filter.fluxcd.io/", 17) == 0)
+		buf_addf(out, "tag.%s", key + 17);
+	else
+		buf_adds(out, key);
+	return out->s;
+}
+
+/*
+ * Change a workload label's config made: an image (c) or its policy
+ * annotations (a, n).
+ */
+static int
+update(struct fluxupd *u, const char *label, const char *id,
+    const struct fluxupd_image *c, const struct yannot *a, size_t n,
+    struct buf *err)
+{
+	struct buf target = BUF_INIT, cfgpath = BUF_INIT, cwd = BUF_INIT;
+	struct buf var[8], name = BUF_INIT;
+	struct policy_arg pa = { a, n };
+	struct fluxcfg cfg;
+	const char *colon = strchr(id, ':'), *slash = strchr(id, '/');
+	char *env[9];
+	size_t i, k, nvar;
 	int rc = -1;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -160,13 +316,14 @@ fluxupd_image(struct fluxupd *u, const char *label,
 	if (load_config(u, cfgpath.s, &cfg, err) < 0)
 		goto out;
 	if (cfg.kind == FLUXCFG_PATCH_UPDATED) {
-		if (c->ptr == NULL) {
+		if (c != NULL && c->ptr == NULL) {
 			buf_addf(err, "no field to change in '%s' of '%s'",
 			    c->container, id);
 			goto out;
 		}
-		rc = patchupd_set(&cfg, u->dir, target.s, u->timeout, id,
-		    c->ptr, c->value, c->expect, err);
+		rc = patchupd_edit(&cfg, u->dir, target.s, u->timeout, id,
+		    c != NULL ? set_image : set_annotations,
+		    c != NULL ? (void *)c : (void *)&pa, err);
 		goto out;
 	}
 	if (cfg.kind != FLUXCFG_COMMAND_UPDATED) {
@@ -174,61 +331,70 @@ fluxupd_image(struct fluxupd *u, const char *label,
 		    fluxcfg_kind_name(cfg.kind));
 		goto out;
 	}
-	if (cfg.nupdaters == 0) {
-		buf_addf(err, "no update.containerImage commands to run in "
-		    "'%s'", cfgpath.s);
-		goto out;
-	}
 	/* exactly the FLUX_* variables of Flux v1, and PATH */
-	buf_addf(&var[0], "FLUX_WORKLOAD=%s", id);
-	buf_addf(&var[1], "FLUX_WL_NS=%.*s", (int)(colon - id), id);
-	buf_addf(&var[2], "FLUX_WL_KIND=%.*s", (int)(slash - colon - 1),
-	    colon + 1);
-	buf_addf(&var[3], "FLUX_WL_NAME=%s", slash + 1);
-	buf_addf(&var[4], "FLUX_CONTAINER=%s", c->container);
-	buf_addf(&var[5], "FLUX_IMG=%s", c->name);
-	buf_addf(&var[6], "FLUX_TAG=%s", c->tag);
-	buf_addf(&var[7], "PATH=%s", path != NULL ? path :
-	    "/usr/local/bin:/usr/bin:/bin");
-	for (i = 0; i < 8; i++)
-		env[i] = var[i].s;
-	env[8] = NULL;
+	nvar = workload_env(id, var);
 	buf_adds(&cwd, u->dir);
 	if (target.len > 0)
 		buf_addf(&cwd, "/%s", target.s);
-	for (i = 0; i < cfg.nupdaters; i++) {
-		const struct fluxcfg_command *uc =
-		    &cfg.updaters[i].container_image;
-		const char *cmd = cfg.updaters[i].has_container_image ?
-		    uc->command : "";
-
-		if (genrun(cmd, cwd.s, env, fluxcfg_timeout(uc, u->timeout),
-		    MAX_OUTPUT, GENRUN_MERGE_STDERR, &res) < 0) {
-			buf_addf(err, "cannot run updater '%s' in '%s'", cmd,
-			    cwd.s);
-			genrun_result_release(&res);
-			goto out;
-		}
-		buf_reset(&why);
-		if (genrun_failed(&res, &why)) {
-			buf_addf(err, "updater '%s' of '%s' failed: %s: %.*s",
-			    cmd, cfgpath.s, why.s, (int)(res.out.len > 2000 ?
-			    2000 : res.out.len), res.out.s ? res.out.s : "");
-			genrun_result_release(&res);
-			goto out;
-		}
-		genrun_result_release(&res);
+	if (c != NULL) {
+		buf_addf(&var[nvar++], "FLUX_CONTAINER=%s", c->container);
+		buf_addf(&var[nvar++], "FLUX_IMG=%s", c->name);
+		buf_addf(&var[nvar++], "FLUX_TAG=%s", c->tag);
+		for (i = 0; i < nvar; i++)
+			env[i] = var[i].s;
+		env[nvar] = NULL;
+		rc = run_updaters(u, &cfg, cfgpath.s, cwd.s, 0, env, err);
+		goto out;
 	}
+	/* once per policy; FLUX_POLICY_VALUE unset means removed */
 	rc = 0;
+	for (k = 0; k < n && rc == 0; k++) {
+		for (i = 0; i < k; i++)
+			if (strcmp(policy_name(a[i].key, &name),
+			    policy_name(a[k].key, &var[nvar])) == 0)
+				break;
+		buf_reset(&var[nvar]);
+		if (i < k)	/* the same policy under another prefix */
+			continue;
+		buf_reset(&var[nvar + 1]);
+		buf_reset(&var[nvar + 2]);
+		buf_addf(&var[nvar + 1], "FLUX_POLICY=%s",
+		    policy_name(a[k].key, &name));
+		for (i = 0; i < nvar; i++)
+			env[i] = var[i].s;
+		env[nvar] = var[nvar + 1].s;
+		env[nvar + 1] = NULL;
+		if (a[k].value != NULL) {
+			buf_addf(&var[nvar + 2], "FLUX_POLICY_VALUE=%s",
+			    a[k].value);
+			env[nvar + 1] = var[nvar + 2].s;
+			env[nvar + 2] = NULL;
+		}
+		rc = run_updaters(u, &cfg, cfgpath.s, cwd.s, 1, env, err);
+	}
 out:
 	fluxcfg_release(&cfg);
 	buf_release(&target);
 	buf_release(&cfgpath);
 	buf_release(&cwd);
+	buf_release(&name);
 	for (i = 0; i < 8; i++)
 		buf_release(&var[i]);
-	buf_release(&why);
 	return rc;
+}
+
+int
+fluxupd_image(struct fluxupd *u, const char *label,
+    const struct fluxupd_image *c, struct buf *err)
+{
+	return update(u, label, c->id, c, NULL, 0, err);
+}
+
+int
+fluxupd_policy(struct fluxupd *u, const char *label, const char *id,
+    const struct yannot *a, size_t n, struct buf *err)
+{
+	return update(u, label, id, NULL, a, n, err);
 }
 
 /* Add path's state now to u->files. 0, or -1 with err. */
@@ -314,6 +480,53 @@ fluxupd_changes(struct fluxupd *u, struct buf *err)
 out:
 	git_diff_free(diff);
 	return rc;
+}
+
+const struct fluxupd_file *
+fluxupd_find(const struct fluxupd *u, const char *path)
+{
+	size_t i;
+
+	for (i = 0; u != NULL && i < u->nfiles; i++)
+		if (strcmp(u->files[i].path, path) == 0)
+			return &u->files[i];
+	return NULL;
+}
+
+int
+fluxupd_unmoved(const struct fluxupd *u, struct gitcommit *gc,
+    struct buf *err)
+{
+	struct buf now = BUF_INIT;
+	const struct fluxupd_file *f;
+	size_t i;
+	int found, rc = 0;
+
+	for (i = 0; i < u->nfiles && rc == 0; i++) {
+		f = &u->files[i];
+		buf_reset(&now);
+		found = gitcommit_read(gc, f->path, &now);
+		if (found != f->existed || (found && (now.len != f->was.len ||
+		    memcmp(now.s, f->was.s, now.len) != 0))) {
+			buf_addf(err, "'%s' changed in the branch while its "
+			    ".flux.yaml updaters ran: the next run tries again",
+			    f->path);
+			rc = -1;
+		}
+	}
+	buf_release(&now);
+	return rc;
+}
+
+int
+fluxupd_write(const struct fluxupd_file *f, struct buf *out, unsigned *mode)
+{
+	buf_reset(out);
+	if (f->removed)
+		return GITCOMMIT_REMOVE;
+	buf_add(out, f->now.s, f->now.len);
+	*mode = f->mode;
+	return GITCOMMIT_WRITE;
 }
 
 void

@@ -6,7 +6,7 @@
  * Flux v1's "git add ." did.
  *
  *	struct fluxupd u = FLUXUPD_INIT;
- *	fluxupd_open(&u, git_dir, commit, scratch_dir, &err);
+ *	fluxupd_open(&u, state_dir, source, git_dir, commit, &err);
  *	fluxupd_image(&u, label, &change, &err);
  *	...
  *	fluxupd_changes(&u, &err);	-- u.files, u.nfiles
@@ -28,6 +28,7 @@
 #include <git2.h>
 
 #include "lib/buf.h"
+#include "lib/yannot.h"
 
 /* A file the commands changed: its bytes now, and in the commit. */
 struct fluxupd_file {
@@ -56,9 +57,12 @@ struct fluxupd {
  */
 int fluxupd_label(const char *label, struct buf *target, struct buf *cfg);
 
-/* Check commit of the bare repository git_dir out into dir. 0, or -1. */
-int fluxupd_open(struct fluxupd *u, const char *git_dir, const char *commit,
-    const char *dir, struct buf *err);
+/*
+ * Check commit of the bare repository git_dir out into the scratch folder
+ * STATE_DIR/SOURCE/updaters. 0, or -1 with err.
+ */
+int fluxupd_open(struct fluxupd *u, const char *state_dir, const char *source,
+    const char *git_dir, const char *commit, struct buf *err);
 
 /* An image change to a generated workload. */
 struct fluxupd_image {
@@ -81,8 +85,35 @@ struct fluxupd_image {
 int fluxupd_image(struct fluxupd *u, const char *label,
     const struct fluxupd_image *c, struct buf *err);
 
+/*
+ * Set (or, with a NULL value, remove) the n annotations a of workload id,
+ * which label's config made: for commandUpdated, run its policy updaters
+ * once per policy (FLUX_POLICY "automated", "locked", "tag.app"...;
+ * FLUX_POLICY_VALUE, unset to remove it); for patchUpdated, write its
+ * patch file anew. 0, or -1 with err.
+ */
+int fluxupd_policy(struct fluxupd *u, const char *label, const char *id,
+    const struct yannot *a, size_t n, struct buf *err);
+
 /* Fill u->files with what the checkout changed since open. 0, or -1. */
 int fluxupd_changes(struct fluxupd *u, struct buf *err);
+
+/* The file u changed at path, or NULL (u may be NULL). */
+const struct fluxupd_file *fluxupd_find(const struct fluxupd *u,
+    const char *path);
+
+/*
+ * Is every file u changed as it was in the commit it ran on, in the tree
+ * gc is editing now? Written over a branch that moved, some but not all
+ * of them would be a half update. 0, or -1 with err naming the first.
+ */
+struct gitcommit;
+int fluxupd_unmoved(const struct fluxupd *u, struct gitcommit *gc,
+    struct buf *err);
+
+/* f as gitcommit's edit callback gives it: GITCOMMIT_WRITE or _REMOVE. */
+int fluxupd_write(const struct fluxupd_file *f, struct buf *out,
+    unsigned *mode);
 
 void fluxupd_close(struct fluxupd *u);
 

@@ -13,7 +13,6 @@
 #include "lib/generate.h"
 #include "lib/manifest.h"
 #include "lib/patch.h"
-#include "lib/workload.h"
 #include "lib/xalloc.h"
 #include "lib/yamlout.h"
 #include "lib/banned.h"
@@ -113,9 +112,8 @@ inside(const char *target, const char *file)
 }
 
 int
-patchupd_set(const struct fluxcfg *cfg, const char *root, const char *target,
-    double sync_timeout,
-    const char *id, const char *ptr, const char *value, const char *expect,
+patchupd_edit(const struct fluxcfg *cfg, const char *root, const char *target,
+    double sync_timeout, const char *id, patchupd_fn *edit, void *arg,
     struct buf *err)
 {
 	struct gen_object *gen = NULL, *want = NULL, *docs = NULL, key, *hit;
@@ -125,7 +123,6 @@ patchupd_set(const struct fluxcfg *cfg, const char *root, const char *target,
 	struct manifest_opts mo = { "", NULL, NULL };
 	struct manifest_set set;
 	const char *colon = strchr(id, ':');
-	json_t *field;
 	int rc = -1;
 
 	/* IDs as manifest-gen made them: id's namespace is the default */
@@ -156,14 +153,8 @@ patchupd_set(const struct fluxcfg *cfg, const char *root, const char *target,
 		    target, id);
 		goto out;
 	}
-	field = workload_pointer_get(hit->obj, ptr);
-	if (!json_is_string(field) || (expect != NULL &&
-	    strcmp(json_string_value(field), expect) != 0)) {
-		buf_addf(err, "'%s' of '%s' is not '%s' in what the generators "
-		    "and the patch make now", ptr, id, expect ? expect : "");
+	if (edit(hit->obj, arg, err) < 0)
 		goto out;
-	}
-	json_string_set(field, value);
 	if (render_patch(gen, want, ngen, &patch, err) < 0 ||
 	    check_patch(&set, gen, want, ngen, &patch, err) < 0)
 		goto out;

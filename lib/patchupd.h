@@ -6,9 +6,8 @@
  * applied. The generators' own output is never edited.
  *
  *	struct buf err = BUF_INIT;
- *	if (patchupd_set(&cfg, "/scratch/checkout", "staging", 60,
- *	    "prod:deployment/web", "/spec/template/spec/containers/0/image",
- *	    "web:1.2", "web:1.1", &err) < 0)
+ *	if (patchupd_edit(&cfg, "/scratch/checkout", "staging", 60,
+ *	    "prod:deployment/web", set_image, &arg, &err) < 0)
  *		... err.s says why; the patch file is as it was ...
  *
  * Commands from Git run here (the generators, with the caller's
@@ -25,19 +24,26 @@
 #ifndef SLUICE_PATCHUPD_H
 #define SLUICE_PATCHUPD_H
 
+#include <jansson.h>
+
 #include "lib/buf.h"
 #include "lib/fluxcfg.h"
 
 /*
+ * Change a patched object: 0, or -1 with err. obj is the object as the
+ * generators and the current patch make it.
+ */
+typedef int patchupd_fn(json_t *obj, void *arg, struct buf *err);
+
+/*
  * In the folder target (the config's target path) of the checkout root
  * (where the generators run, and the patch file is named from; it must
- * stay inside root), set the
- * string at JSON Pointer ptr of the patched object id (ns:kind/name, the
- * namespace as manifest-gen defaulted it) to value; it must hold expect
- * now. 0, or -1 with err.
+ * stay inside root), let edit change the patched object id (ns:kind/name,
+ * the namespace as manifest-gen defaulted it) and write the patch file
+ * that makes it so. 0, or -1 with err.
  */
-int patchupd_set(const struct fluxcfg *cfg, const char *root,
-    const char *target, double sync_timeout, const char *id, const char *ptr, const char *value,
-    const char *expect, struct buf *err);
+int patchupd_edit(const struct fluxcfg *cfg, const char *root,
+    const char *target, double sync_timeout, const char *id,
+    patchupd_fn *edit, void *arg, struct buf *err);
 
 #endif

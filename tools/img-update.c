@@ -38,8 +38,6 @@
  * 75 the push failed for now (the next run retries); 78 --git-readonly
  * without --dry-run, or credentials.
  */
-#include <errno.h>
-#include <sys/stat.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -717,34 +715,15 @@ fail_generated(struct source *s, const char *why)
 		}
 }
 
-/*
- * Are the files the updaters changed as they were in the commit they ran
- * on? Checked once per attempt, for all of them at once: written over a
- * branch that moved, some but not all of them would be a half update.
- */
+/* Checked once per attempt: the updaters' files, where they ran. */
 static void
 check_updated(struct commit_job *job)
 {
-	struct buf now = BUF_INIT;
-	const struct fluxupd_file *f;
-	size_t i;
-	int found;
+	struct buf why = BUF_INIT;
 
-	for (i = 0; i < job->u->nfiles; i++) {
-		f = &job->u->files[i];
-		buf_reset(&now);
-		found = gitcommit_read(job->gc, f->path, &now);
-		if (found != f->existed || (found && (now.len != f->was.len ||
-		    memcmp(now.s, f->was.s, now.len) != 0))) {
-			buf_reset(&now);
-			buf_addf(&now, "'%s' changed in the branch while its "
-			    ".flux.yaml updaters ran: the next run tries again",
-			    f->path);
-			fail_generated(job->s, now.s);
-			break;
-		}
-	}
-	buf_release(&now);
+	if (fluxupd_unmoved(job->u, job->gc, &why) < 0)
+		fail_generated(job->s, why.s);
+	buf_release(&why);
 }
 
 /* gitcommit's edit: apply file i's changes to its bytes. */
@@ -756,7 +735,6 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
 	struct change *c = job->s->c;
 	size_t k, from = job->from[i], to = job->to[i];
 	struct yedit *e = xcalloc(to > from ? to - from : 1, sizeof(*e));
-	const struct fluxupd_file *f;
 	size_t made = 0, g;
 
 	if (job->u != NULL && (i == 0 || i <= job->last))
@@ -795,13 +773,7 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
 		buf_addf(&c[k].e.err, "'%s' is changed by a .flux.yaml "
 		    "updater too", c[k].file);
 	}
-	f = &job->u->files[job->upd[i]];
-	buf_reset(new);
-	if (f->removed)
-		return GITCOMMIT_REMOVE;
-	buf_add(new, f->now.s, f->now.len);
-	*mode = f->mode;
-	return GITCOMMIT_WRITE;
+	return fluxupd_write(&job->u->files[job->upd[i]], new, mode);
 }
 
 static int
@@ -876,32 +848,20 @@ static int
 run_updaters(const struct run *r, struct source *s, size_t g,
     struct fluxupd *u, struct buf *err)
 {
-	struct buf dir = BUF_INIT, why = BUF_INIT;
+	struct buf why = BUF_INIT;
+	struct fluxupd_image c;
 	size_t k;
 	int rc = EXIT_IOERR;
 
-	if (*s->name == '\0' || strchr(s->name, '/') != NULL ||
-	    strcmp(s->name, ".") == 0 || strcmp(s->name, "..") == 0) {
-		buf_addf(err, "source name '%s' cannot name a folder",
-		    s->name);
-		return EXIT_DATAERR;
-	}
-	buf_addf(&dir, "%s/%s", r->o->g.state_dir, s->name);
-	if ((mkdir(r->o->g.state_dir, 0755) < 0 && errno != EEXIST) ||
-	    (mkdir(dir.s, 0700) < 0 && errno != EEXIST)) {
-		buf_addf(err, "cannot create '%s': %s", dir.s, strerror(errno));
-		goto out;
-	}
-	buf_adds(&dir, "/updaters");
 	u->timeout = r->o->sync_timeout;
-	if (fluxupd_open(u, s->git_dir, s->commit, dir.s, err) < 0)
+	if (fluxupd_open(u, r->o->g.state_dir, s->name, s->git_dir, s->commit,
+	    err) < 0)
 		goto out;
 	for (k = g; k < s->nc; k++) {
 		buf_reset(&s->c[k].e.err);
-		struct fluxupd_image c = { s->c[k].id, s->c[k].container,
+		c = (struct fluxupd_image){ s->c[k].id, s->c[k].container,
 		    s->c[k].name, s->c[k].tag, s->c[k].path, s->c[k].expect,
 		    s->c[k].value };
-
 		if (fluxupd_image(u, s->c[k].file, &c, &s->c[k].e.err) < 0)
 			break;
 		s->c[k].e.done = 1;
@@ -917,7 +877,6 @@ run_updaters(const struct run *r, struct source *s, size_t g,
 	}
 	rc = 0;
 out:
-	buf_release(&dir);
 	buf_release(&why);
 	return rc;
 }
