@@ -551,6 +551,69 @@ patchUpdated:
 	[ ! -e "$BATS_TEST_TMPDIR/outside.yaml" ]
 }
 
+@test ".flux.yaml: policy changes run the policy updaters once per policy, or recompute the patch" {
+	put gen/deploy.tmpl "$GEN_TMPL" >/dev/null
+	put gen/.flux.yaml 'version: 1
+commandUpdated:
+  generators:
+  - command: cat deploy.tmpl
+  updaters:
+  - policy:
+      command: >-
+        { env | grep -Ev "^(PWD|OLDPWD|SHLVL|_)=" | sort;
+        echo "value set: ${FLUX_POLICY_VALUE+yes}"; echo; } >>policy.log' \
+	    >/dev/null
+	before=$(head_of)
+	render_gen
+	# deautomate removes fluxcd.io/automated; lock adds three keys
+	run --separate-stderr -0 policy --git-url "$URL" --git-branch main \
+	    --source "$NAME" --workload prod:deployment/gen --deautomate \
+	    --lock -m "held" --user "Ann <ann@example.com>" \
+	    --manifest-generation <"$BATS_TEST_TMPDIR/stream"
+	[ "$(head_of main~1)" = "$before" ]
+	[ "$(git --git-dir="$SRV/$NAME.git" diff --name-only main~1 main)" = \
+	    gen/policy.log ]
+	show main:gen/policy.log >"$BATS_TEST_TMPDIR/log"
+	# one run per policy, each with exactly Flux's variables
+	[ "$(grep -c '^FLUX_POLICY=' "$BATS_TEST_TMPDIR/log")" = 4 ]
+	grep -A1 -x 'FLUX_POLICY=automated' "$BATS_TEST_TMPDIR/log" |
+	    grep -qx 'FLUX_WL_KIND=deployment'
+	grep -x 'FLUX_POLICY_VALUE=Ann <ann@example.com>' \
+	    "$BATS_TEST_TMPDIR/log"
+	grep -x 'FLUX_POLICY_VALUE=held' "$BATS_TEST_TMPDIR/log"
+	[ "$(grep -c '^FLUX_POLICY_VALUE=' "$BATS_TEST_TMPDIR/log")" = 3 ]
+	[ "$(grep -c '^value set: yes' "$BATS_TEST_TMPDIR/log")" = 3 ]
+	[ "$(grep -c '^value set: $' "$BATS_TEST_TMPDIR/log")" = 1 ]
+	! grep -v -E '^(FLUX_(POLICY|POLICY_VALUE|WORKLOAD|WL_NS|WL_KIND|WL_NAME)=|PATH=|value set|$)' \
+	    "$BATS_TEST_TMPDIR/log"
+	lines_of_type policy | jqe '.id == "prod:deployment/gen" and
+	    .removed == ["fluxcd.io/automated"] and
+	    .set["fluxcd.io/locked"] == "true"'
+
+	# patchUpdated: the annotations land in the patch
+	put gen/.flux.yaml 'version: 1
+patchUpdated:
+  generators:
+  - command: cat deploy.tmpl
+  patchFile: patch.yaml' >/dev/null
+	render_gen
+	run --separate-stderr -0 policy --git-url "$URL" --git-branch main \
+	    --source "$NAME" --workload prod:deployment/gen --lock \
+	    --tag app='semver:~1' --manifest-generation \
+	    <"$BATS_TEST_TMPDIR/stream"
+	[ "$(show main:gen/patch.yaml)" = '---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  annotations:
+    fluxcd.io/locked: "true"
+    fluxcd.io/tag.app: semver:~1
+  name: gen
+  namespace: prod' ]
+	render_gen
+	grep -q '"fluxcd.io/locked":"true"' "$BATS_TEST_TMPDIR/stream"
+}
+
 @test ".flux.yaml: a failing updater commits nothing" {
 	put gen/deploy.tmpl "$GEN_TMPL" >/dev/null
 	put gen/.flux.yaml 'version: 1
@@ -569,11 +632,11 @@ commandUpdated:
 	    (.message | test("broken"))'
 	[ "$(head_of)" = "$before" ]
 
-	# nor does a policy change of a generated workload edit .flux.yaml
+	# nor does a policy change of a generated workload, unless asked
 	run --separate-stderr -1 policy --git-url "$URL" --git-branch main \
 	    --source "$NAME" --workload prod:deployment/gen --lock \
 	    <"$BATS_TEST_TMPDIR/stream"
 	lines_of_type error | jqe '.file == "gen/.flux.yaml" and
-	    (.message | test("policy updaters"))'
+	    (.message | test("--manifest-generation"))'
 	[ "$(head_of)" = "$before" ]
 }

@@ -66,13 +66,17 @@ static const char help_text[] =
     "                                ('*' removes it)\n"
     "  --tag-all PATTERN             the same for every container\n"
     "  (with --lock, -m is the lock's message too, and --user the locker)\n"
+    "  --manifest-generation         change generated workloads through\n"
+    "                                their .flux.yaml (runs commands from Git)\n"
+    "  --sync-timeout DURATION       an updater's time limit (1m)\n"
     COMMITOPTS_HELP
     GITOPTS_HELP
     "  --log-format FORMAT           auto, text or json\n";
 
 enum {
 	OPT_WORKLOAD = 256, OPT_AUTOMATE, OPT_DEAUTOMATE, OPT_LOCK, OPT_UNLOCK,
-	OPT_TAG, OPT_TAG_ALL, OPT_LOG_FORMAT, OPT_VERSION
+	OPT_TAG, OPT_TAG_ALL, OPT_GENERATION, OPT_SYNC_TIMEOUT, OPT_LOG_FORMAT,
+	OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -84,6 +88,8 @@ static const struct option long_options[] = {
 	{ "unlock", no_argument, NULL, OPT_UNLOCK },
 	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "tag-all", required_argument, NULL, OPT_TAG_ALL },
+	{ "manifest-generation", no_argument, NULL, OPT_GENERATION },
+	{ "sync-timeout", required_argument, NULL, OPT_SYNC_TIMEOUT },
 	COMMITOPTS_LONG_OPTIONS,
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
@@ -101,6 +107,8 @@ struct options {
 	size_t ntags;
 	char *tag_all;		/* normalised, or NULL */
 	struct commitopts c;	/* -m is the lock's message too */
+	int generation;		/* --manifest-generation */
+	double sync_timeout;
 };
 
 /* A named workload as read, then what changes in it. */
@@ -113,6 +121,7 @@ struct target {
 	const char *status;	/* "success", "skipped", "failed" */
 	struct buf why;
 	int reported;		/* its error record is out */
+	int generated;		/* file is the .flux.yaml that made it */
 };
 
 struct source {
@@ -189,17 +198,16 @@ plan(const struct options *o, struct target *t, struct buf *err)
 	const json_t *ann = json_object_get(json_object_get(t->object,
 	    "metadata"), "annotations");
 	struct workload w = WORKLOAD_INIT;
-	struct buf p = BUF_INIT, cfg = BUF_INIT;
+	struct buf p = BUF_INIT;
 	size_t i;
 	int rc = -1;
 
-	if (fluxupd_label(t->file, &p, &cfg) == 0) {
-		/* NEEDSWORK: the policy updaters of commandUpdated */
-		buf_addf(err, "made by the generators of '%s': its policy "
-		    "updaters do not run yet", t->file);
+	if (t->generated && !o->generation) {
+		buf_addf(err, "made by the generators of '%s': changing it "
+		    "runs its updaters, which needs --manifest-generation",
+		    t->file);
 		goto out;
 	}
-	buf_reset(&p);
 	if (workload_read(t->object, &w, err) != 0) {
 		if (err->len == 0)
 			buf_adds(err, "not a workload");
@@ -240,7 +248,6 @@ plan(const struct options *o, struct target *t, struct buf *err)
 out:
 	workload_release(&w);
 	buf_release(&p);
-	buf_release(&cfg);
 	return rc;
 }
 
@@ -305,7 +312,38 @@ struct commit_job {
 	const struct run *r;
 	struct source *s;
 	const char **files;
+	struct gitcommit *gc;
+	struct fluxupd *u;	/* what the .flux.yaml updates changed */
+	size_t last;		/* the last file edited: a new attempt restarts */
 };
+
+/* Mark the generated workloads' changes failed, with why. */
+static void
+fail_generated(struct source *s, const char *why)
+{
+	size_t k;
+
+	for (k = 0; k < s->nt; k++)
+		if (s->t[k].generated && s->t[k].status != NULL &&
+		    strcmp(s->t[k].status, "success") == 0) {
+			s->t[k].status = "failed";
+			buf_reset(&s->t[k].why);
+			buf_adds(&s->t[k].why, why);
+		}
+}
+
+/* Do the generated workloads' changes still stand? */
+static int
+generated_stand(const struct source *s)
+{
+	size_t k;
+
+	for (k = 0; k < s->nt; k++)
+		if (s->t[k].generated && s->t[k].status != NULL &&
+		    strcmp(s->t[k].status, "success") == 0)
+			return 1;
+	return 0;
+}
 
 /* gitcommit's edit: every changing workload of file i, in turn. */
 static int
@@ -315,14 +353,34 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
 	struct commit_job *job = arg;
 	struct source *s = job->s;
 	struct buf text = BUF_INIT, next = BUF_INIT, err = BUF_INIT;
+	const struct fluxupd_file *f = fluxupd_find(job->u, job->files[i]);
 	size_t k;
 	int changed = 0, rc;
 
+	/* once per attempt: are the updaters' files as they ran on? */
+	if (job->u != NULL && (i == 0 || i <= job->last) &&
+	    fluxupd_unmoved(job->u, job->gc, &err) < 0)
+		fail_generated(s, err.s);
+	job->last = i;
+	buf_reset(&err);
+	if (f != NULL && generated_stand(s)) {
+		/* the updaters' file, and no in-place edit of it */
+		for (k = 0; k < s->nt; k++)
+			if (!s->t[k].generated && s->t[k].na > 0 &&
+			    strcmp(s->t[k].file, job->files[i]) == 0) {
+				s->t[k].status = "failed";
+				buf_reset(&s->t[k].why);
+				buf_addf(&s->t[k].why, "'%s' is changed by a "
+				    ".flux.yaml updater too", s->t[k].file);
+			}
+		return fluxupd_write(f, new, mode);
+	}
 	buf_add(&text, old ? old : "", old ? len : 0);
 	for (k = 0; k < s->nt; k++) {
 		struct target *t = &s->t[k];
 
-		if (t->na == 0 || strcmp(t->file, job->files[i]) != 0 ||
+		if (t->na == 0 || t->generated ||
+		    strcmp(t->file, job->files[i]) != 0 ||
 		    (t->status != NULL && strcmp(t->status, "failed") == 0))
 			continue;
 		buf_reset(&next);
@@ -413,18 +471,73 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Change the generated workloads through their .flux.yaml, in a scratch
+ * checkout, into *u. If one fails, none of them is committed: a
+ * half-made change is worse than none. 0, or an exit status with err.
+ */
+static int
+update_generated(const struct run *r, struct source *s, struct fluxupd *u,
+    struct buf *err)
+{
+	struct buf why = BUF_INIT;
+	size_t k, n = 0;
+	int rc = 0;
+
+	for (k = 0; k < s->nt; k++)
+		n += s->t[k].generated && s->t[k].na > 0 &&
+		    s->t[k].status == NULL;
+	if (n == 0)
+		return 0;
+	u->timeout = r->o->sync_timeout;
+	if (fluxupd_open(u, r->o->g.state_dir, s->name, s->git_dir, s->commit,
+	    err) < 0)
+		return EXIT_IOERR;
+	for (k = 0; k < s->nt; k++) {
+		struct target *t = &s->t[k];
+
+		if (!t->generated || t->na == 0 || t->status != NULL)
+			continue;
+		t->status = "success";
+		if (fluxupd_policy(u, t->file, t->id, t->a, t->na, &why) < 0) {
+			fail_generated(s, "not committed: the .flux.yaml "
+			    "update of another workload failed");
+			buf_reset(&t->why);
+			buf_add(&t->why, why.s, why.len);
+			break;
+		}
+	}
+	if (k == s->nt) {
+		if (fluxupd_changes(u, err) < 0)
+			rc = EXIT_IOERR;
+		else if (u->nfiles == 0)
+			fail_generated(s, "the .flux.yaml updaters changed no "
+			    "file");
+	}
+	buf_release(&why);
+	return rc;
+}
+
 static int
 commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 {
-	struct commit_job job = { r, s, NULL };
+	struct commit_job job = { r, s, NULL, NULL, NULL, 0 };
 	struct gitcommit gc = GITCOMMIT_INIT;
+	struct fluxupd u = FLUXUPD_INIT;
 	size_t i, n = 0;
 	int rc;
 
-	job.files = xcalloc(s->nt + 1, sizeof(*job.files));
+	if ((rc = update_generated(r, s, &u, err)) != 0) {
+		fluxupd_close(&u);
+		return rc;
+	}
+	job.files = xcalloc(s->nt + u.nfiles + 1, sizeof(*job.files));
 	for (i = 0; i < s->nt; i++)
-		if (s->t[i].na > 0 && s->t[i].status == NULL)
+		if (s->t[i].na > 0 && s->t[i].status == NULL &&
+		    !s->t[i].generated)
 			job.files[n++] = s->t[i].file;
+	for (i = 0; i < u.nfiles; i++)
+		job.files[n++] = u.files[i].path;
 	qsort(job.files, n, sizeof(*job.files), cmp_str);
 	for (i = 1; i < n; ) {
 		if (strcmp(job.files[i], job.files[i - 1]) == 0)
@@ -433,6 +546,8 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 		else
 			i++;
 	}
+	job.gc = &gc;
+	job.u = u.nfiles > 0 ? &u : NULL;
 	gitcommit_setup(&gc, &r->o->g, &r->o->c, s->git_dir, s->commit);
 	gc.files = job.files;
 	gc.nfiles = n;
@@ -442,6 +557,7 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 	rc = gitcommit_run(&gc, err);
 	memcpy(hex, gc.commit, sizeof(gc.commit));
 	free(job.files);
+	fluxupd_close(&u);
 	return rc;
 }
 
@@ -570,7 +686,7 @@ take(struct run *r, const char *type, const json_t *j)
 	const char *file = json_string_value(json_object_get(j, "file"));
 	const json_t *item = json_object_get(j, "item");
 	struct target *t;
-	struct buf ptr = BUF_INIT;
+	struct buf ptr = BUF_INIT, cfg = BUF_INIT;
 	size_t i;
 
 	if (strcmp(type, "end") == 0) {
@@ -601,6 +717,9 @@ take(struct run *r, const char *type, const json_t *j)
 		    item));
 	t->ptr = buf_detach(&ptr, NULL);
 	t->object = json_incref(json_object_get(j, "object"));
+	t->generated = fluxupd_label(file, &ptr, &cfg) == 0;
+	buf_release(&ptr);
+	buf_release(&cfg);
 }
 
 static void
@@ -676,6 +795,7 @@ main(int argc, char *argv[])
 	tool_init(STAGE);
 	memset(&o, 0, sizeof(o));
 	gitopts_init(&o.g);
+	o.sync_timeout = 60;
 	while ((ch = getopt_long(argc, argv, "hm:", long_options,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -696,6 +816,10 @@ main(int argc, char *argv[])
 			o.tag_c[o.ntags] = xstrndup(optarg,
 			    (size_t)(eq - optarg));
 			o.tag_p[o.ntags++] = normalise(eq + 1, "--tag");
+			break;
+		case OPT_GENERATION: o.generation = 1; break;
+		case OPT_SYNC_TIMEOUT:
+			o.sync_timeout = tool_duration(optarg, "--sync-timeout");
 			break;
 		case OPT_TAG_ALL:
 			free(o.tag_all);
