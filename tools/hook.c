@@ -609,8 +609,14 @@ serve(int in, int out, const struct options *o, struct outcome *oc)
 		goto out;
 	}
 
-	if (event != NULL)
+	if (event != NULL) {
+		char *c;
+
 		snprintf(oc->event, sizeof(oc->event), "%s", event);
+		for (c = oc->event; *c; c++)	/* it goes to a terminal too */
+			if ((unsigned char)*c < ' ' || (unsigned char)*c > '~')
+				*c = '?';
+	}
 	if (r.transfer_encoding != NULL || r.content_length == NULL) {
 		set(oc, 411, "a Content-Length is required");
 		goto out;
