@@ -6,6 +6,15 @@ WERROR  ?= -Werror
 CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 LIBEXEC ?= $(PREFIX)/libexec/sluice
+BINDIR  ?= $(PREFIX)/bin
+# systemd looks in /usr/local/lib/systemd/system and sysusers.d too
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERS_DIR ?= $(PREFIX)/lib/sysusers.d
+# polkit reads only /etc and /usr/share (see deploy/systemd/sluice-hook.rules)
+POLKIT_RULES_DIR ?= $(PREFIX)/share/polkit-1/rules.d
+DOCDIR  ?= $(PREFIX)/share/doc/sluice
+UNIT_FILES = $(wildcard deploy/systemd/*.service deploy/systemd/*.socket \
+           deploy/systemd/*.timer)
 PKGS     = libgit2 yaml-0.1 libcurl jansson gpgme libpcre2-8
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings $(WERROR)
@@ -114,13 +123,27 @@ bench: all $(BENCH)
 	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/img-update.bash
 
 install: all
-	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(PREFIX)/bin \
-	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
+	    $(DESTDIR)$(SYSUSERS_DIR) $(DESTDIR)$(POLKIT_RULES_DIR) \
+	    $(DESTDIR)$(DOCDIR)/kubernetes
 	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXEC)/
 	sed 's|@LIBEXEC@|$(LIBEXEC)|; s|@VERSION@|$(VERSION)|' pipelines/sluice \
-	    >$(DESTDIR)$(PREFIX)/bin/sluice
-	chmod 755 $(DESTDIR)$(PREFIX)/bin/sluice
+	    >$(DESTDIR)$(BINDIR)/sluice
+	chmod 755 $(DESTDIR)$(BINDIR)/sluice
 	install -m 644 docs/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	# the units run the installed front command
+	for u in $(UNIT_FILES); do \
+	    sed 's|@BINDIR@|$(BINDIR)|g' $$u \
+	        >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} && \
+	    chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$${u##*/} || exit 1; \
+	done
+	install -m 644 deploy/systemd/sluice.sysusers \
+	    $(DESTDIR)$(SYSUSERS_DIR)/sluice.conf
+	install -m 644 deploy/systemd/sluice-hook.rules \
+	    $(DESTDIR)$(POLKIT_RULES_DIR)/50-sluice-hook.rules
+	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
+	install -m 644 deploy/kubernetes/*.yaml $(DESTDIR)$(DOCDIR)/kubernetes/
 
 clean:
 	rm -rf build build-asan build-fuzz

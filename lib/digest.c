@@ -265,34 +265,76 @@ digest_sha256(const void *p, size_t n, unsigned char *out)
 	digest_sha256_final(&c, out);
 }
 
-/* HMAC (RFC 2104): H((K ^ opad) || H((K ^ ipad) || msg)) */
+/*
+ * HMAC (RFC 2104): H((K ^ opad) || H((K ^ ipad) || msg)). One body for
+ * both hashes: the contexts differ, the construction does not.
+ */
+#define HMAC_BODY(ctx, init, update, final, oneshot, len)		\
+	do {								\
+		unsigned char k[DIGEST_BLOCK_LEN], pad[DIGEST_BLOCK_LEN]; \
+		unsigned char inner[len];				\
+		ctx c;							\
+		size_t i;						\
+									\
+		memset(k, 0, sizeof(k));				\
+		if (keylen > DIGEST_BLOCK_LEN)				\
+			oneshot(key, keylen, k);			\
+		else if (keylen)					\
+			memcpy(k, key, keylen);				\
+		for (i = 0; i < sizeof(pad); i++)			\
+			pad[i] = k[i] ^ 0x36;				\
+		init(&c);						\
+		update(&c, pad, sizeof(pad));				\
+		update(&c, msg, n);					\
+		final(&c, inner);					\
+		for (i = 0; i < sizeof(pad); i++)			\
+			pad[i] = k[i] ^ 0x5c;				\
+		update(&c, pad, sizeof(pad));				\
+		update(&c, inner, sizeof(inner));			\
+		final(&c, out);						\
+		/* the key schedule is secret: leave no copy behind */	\
+		digest_wipe(k, sizeof(k));				\
+		digest_wipe(pad, sizeof(pad));				\
+	} while (0)
+
 void
 digest_hmac_sha1(const void *key, size_t keylen, const void *msg, size_t n,
     unsigned char *out)
 {
-	unsigned char k[DIGEST_BLOCK_LEN], pad[DIGEST_BLOCK_LEN];
-	unsigned char inner[DIGEST_SHA1_LEN];
-	struct digest_sha1 c;
+	HMAC_BODY(struct digest_sha1, digest_sha1_init, digest_sha1_update,
+	    digest_sha1_final, digest_sha1, DIGEST_SHA1_LEN);
+}
+
+void
+digest_hmac_sha256(const void *key, size_t keylen, const void *msg,
+    size_t n, unsigned char *out)
+{
+	HMAC_BODY(struct digest_sha256, digest_sha256_init,
+	    digest_sha256_update, digest_sha256_final, digest_sha256,
+	    DIGEST_SHA256_LEN);
+}
+#undef HMAC_BODY
+
+int
+digest_equal(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *p = a, *q = b;
+	unsigned char d = 0;
 	size_t i;
 
-	memset(k, 0, sizeof(k));
-	if (keylen > DIGEST_BLOCK_LEN)
-		digest_sha1(key, keylen, k);
-	else if (keylen)
-		memcpy(k, key, keylen);
+	/* every byte is read whatever the earlier ones were */
+	for (i = 0; i < n; i++)
+		d |= p[i] ^ q[i];
+	return d == 0;
+}
 
-	for (i = 0; i < sizeof(pad); i++)
-		pad[i] = k[i] ^ 0x36;
-	digest_sha1_init(&c);
-	digest_sha1_update(&c, pad, sizeof(pad));
-	digest_sha1_update(&c, msg, n);
-	digest_sha1_final(&c, inner);
+void
+digest_wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
 
-	for (i = 0; i < sizeof(pad); i++)
-		pad[i] = k[i] ^ 0x5c;
-	digest_sha1_update(&c, pad, sizeof(pad));
-	digest_sha1_update(&c, inner, sizeof(inner));
-	digest_sha1_final(&c, out);
+	while (n--)
+		*v++ = 0;
 }
 
 /* base64 (RFC 4648 §4, §5) */

@@ -1,7 +1,8 @@
 /*
  * digest.h: the hashes and encodings that Flux v1's names and OpenSSH's
  * known_hosts are built from: SHA-1 (FIPS 180-4), SHA-256, HMAC-SHA1
- * (RFC 2104) and base64 (RFC 4648), plus lower-case hex.
+ * and HMAC-SHA256 (RFC 2104; GitHub's webhook signatures), base64
+ * (RFC 4648), lower-case hex, and a constant-time comparison for secrets.
  *
  *	unsigned char md[DIGEST_SHA256_LEN];
  *	digest_sha256(s, strlen(s), md);
@@ -57,6 +58,19 @@ void digest_sha256(const void *p, size_t n, unsigned char *out);
 /* HMAC-SHA1 of msg under key (any length); DIGEST_SHA1_LEN bytes to out. */
 void digest_hmac_sha1(const void *key, size_t keylen, const void *msg,
     size_t n, unsigned char *out);
+/* HMAC-SHA256 likewise; DIGEST_SHA256_LEN bytes to out. */
+void digest_hmac_sha256(const void *key, size_t keylen, const void *msg,
+    size_t n, unsigned char *out);
+
+/*
+ * 1 if the n bytes at a and b are equal, else 0, in a time that depends
+ * on n only, never on where they differ: for secrets and MACs that a
+ * client may guess at byte by byte. Callers compare lengths first (a
+ * length is not secret) or hash both sides to one length.
+ */
+int digest_equal(const void *a, const void *b, size_t n);
+/* Overwrite n bytes at p with zeros in a way the compiler keeps. */
+void digest_wipe(void *p, size_t n);
 
 /*
  * Base64 flavours. 0 is RFC 4648 §4: "+/" and "=" padding.

@@ -9,11 +9,13 @@ packages="build-essential pkg-config git ca-certificates
 libgit2-dev libyaml-dev libcurl4-openssl-dev libjansson-dev libgpgme-dev
 libpcre2-dev
 jq bats shellcheck procps
+systemd
 lighttpd lighttpd-mod-openssl apache2-utils openssh-server openssh-client
 openssl gnupg netcat-openbsd
 python3 curl
 docker-registry skopeo
 clang libclang-rt-14-dev"
+# systemd: systemd-analyze, to verify the units (tests/systemd.bats)
 # clang and its libFuzzer runtime (a Recommends only) are for `make fuzz`
 # kubectl drives the test API server (tests/servers/kube-apiserver.py);
 # Debian 12's kubernetes-client is kubectl 1.20. Any kubectl on PATH will do.

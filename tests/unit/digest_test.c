@@ -1,4 +1,7 @@
-/* Unit tests of lib/digest: FIPS 180, RFC 2202 and RFC 4648 vectors. */
+/*
+ * Unit tests of lib/digest: FIPS 180, RFC 2202 (HMAC-SHA1), RFC 4231
+ * (HMAC-SHA256) and RFC 4648 vectors, and the constant-time comparison.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,6 +185,85 @@ test_hmac(void)
 }
 
 static void
+test_hmac_sha256(void)
+{
+	/* RFC 4231 §4.2 to §4.8 */
+	unsigned char key[131], data[50], md[DIGEST_SHA256_LEN];
+	struct buf b = BUF_INIT;
+	const char *msg;
+	int i;
+
+	memset(key, 0x0b, 20);
+	digest_hmac_sha256(key, 20, "Hi There", 8, md);
+	hex_of(md, sizeof(md), &b);
+	is_str(b.s, "b0344c61d8db38535ca8afceaf0bf12b"
+	    "881dc200c9833da726e9376c2e32cff7", "rfc4231 1");
+
+	digest_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, md);
+	hex_of(md, sizeof(md), &b);
+	is_str(b.s, "5bdcc146bf60754e6a042426089575c7"
+	    "5a003f089d2739839dec58b964ec3843", "rfc4231 2");
+
+	memset(key, 0xaa, 20);
+	memset(data, 0xdd, 50);
+	digest_hmac_sha256(key, 20, data, 50, md);
+	hex_of(md, sizeof(md), &b);
+	is_str(b.s, "773ea91e36800e46854db8ebd09181a7"
+	    "2959098b3ef8c122d9635514ced565fe", "rfc4231 3");
+
+	for (i = 0; i < 25; i++)
+		key[i] = (unsigned char)(i + 1);
+	memset(data, 0xcd, 50);
+	digest_hmac_sha256(key, 25, data, 50, md);
+	hex_of(md, sizeof(md), &b);
+	is_str(b.s, "82558a389a443c0ea4cc819899f2083a"
+	    "85f0faa3e578f8077a2e3ff46729665b", "rfc4231 4");
+
+	/* §4.6 gives only the first 128 bits */
+	memset(key, 0x0c, 20);
+	digest_hmac_sha256(key, 20, "Test With Truncation", 20, md);
+	hex_of(md, 16, &b);
+	is_str(b.s, "a3b6167473100ee06e0c796c2955552b", "rfc4231 5");
+
+	memset(key, 0xaa, 131);
+	msg = "Test Using Larger Than Block-Size Key - Hash Key First";
+	digest_hmac_sha256(key, 131, msg, strlen(msg), md);
+	hex_of(md, sizeof(md), &b);
+	is_str(b.s, "60e431591ee0b67f0d8a26aacbf5b77f"
+	    "8e0bc6213728c5140546040f0ee37f54", "rfc4231 6");
+
+	msg = "This is a test using a larger than block-size key and a "
+	    "larger than block-size data. The key needs to be hashed before "
+	    "being used by the HMAC algorithm.";
+	digest_hmac_sha256(key, 131, msg, strlen(msg), md);
+	hex_of(md, sizeof(md), &b);
+	is_str(b.s, "9b09ffa71b942fcb27635fbcd5b0e944"
+	    "bfdc63644f0713938a7f51535c3a35e2", "rfc4231 7");
+
+	/* a key of exactly one block is used as it is, not hashed (the
+	 * value from Python's hmac module) */
+	memset(key, 0x61, 64);
+	digest_hmac_sha256(key, 64, "", 0, md);
+	hex_of(md, sizeof(md), &b);
+	is_str(b.s, "b389ef8fc24e40e35b42b70221b46691"
+	    "6836a241257699d090bc736b8ad21b98", "64-byte key");
+	buf_release(&b);
+}
+
+static void
+test_equal(void)
+{
+	unsigned char z[4] = { 0 };
+
+	ok(digest_equal("abcd", "abcd", 4), "equal bytes are equal");
+	ok(!digest_equal("abcd", "abce", 4), "a last byte differs");
+	ok(!digest_equal("xbcd", "abcd", 4), "a first byte differs");
+	ok(digest_equal("a", "b", 0), "no bytes are equal");
+	digest_wipe(z, sizeof(z));
+	ok(digest_equal(z, "\0\0\0\0", 4), "wipe zeroes");
+}
+
+static void
 test_base64(void)
 {
 	/* RFC 4648 §10 */
@@ -278,6 +360,8 @@ main(void)
 	test_sha1();
 	test_sha256();
 	test_hmac();
+	test_hmac_sha256();
+	test_equal();
 	test_base64();
 	return tap_done();
 }
