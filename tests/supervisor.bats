@@ -332,7 +332,7 @@ spec:
 	[ "$(live cm)" = "$NAME" ]
 	put apps/web.yaml "$(cm web 5)"
 	: >"$SLUICE_STATE_DIR/$NAME/trigger"
-	wait_for "[ \"\$(live web)\" = 5 ]" 150
+	wait_for "[ \"\$(live web)\" = 5 ]" 500
 	[ ! -e "$SLUICE_STATE_DIR/$NAME/trigger" ]
 }
 
