@@ -39,7 +39,7 @@ SHELL_FILES = pipelines/sluice $(wildcard pipelines/*.sh) \
            tests/fixtures/stages/*.sh) .ci/run
 TESTS    = $(UNITS) $(wildcard tests/*.bats tests/pipelines/*.bats)
 
-all: $(TOOLS) $(O)/bin/sluice
+all: $(TOOLS) $(O)/bin/sluice $(O)/bin/pass.sh $(O)/bin/pass-summary.jq
 
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
@@ -72,6 +72,12 @@ $(O)/bin/sluice: pipelines/sluice
 	sed 's|@LIBEXEC@|$(CURDIR)/$(O)/bin|; s|@VERSION@|$(VERSION)|' \
 	    pipelines/sluice >$@
 	chmod +x $@
+
+# the supervisor, beside the tools (not executable: not a tool)
+$(O)/bin/pass.sh $(O)/bin/pass-summary.jq: $(O)/bin/%: pipelines/%
+	@mkdir -p $(@D)
+	cp $< $@
+	chmod 644 $@
 
 VERSION = $(shell sed -n 's/^#define SLUICE_VERSION "\(.*\)"/\1/p' lib/tool.h)
 
@@ -120,7 +126,8 @@ bench: all $(BENCH)
 	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/git-fetch.sh && \
 	    SLUICE_BUILD="$(CURDIR)/$(O)" sh tests/bench/kube-apply.sh && \
 	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/img-scan.bash && \
-	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/img-update.bash
+	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/img-update.bash && \
+	    SLUICE_BUILD="$(CURDIR)/$(O)" bash tests/bench/sync-pass.bash
 
 install: all
 	install -d $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(BINDIR) \
@@ -128,6 +135,8 @@ install: all
 	    $(DESTDIR)$(SYSUSERS_DIR) $(DESTDIR)$(POLKIT_RULES_DIR) \
 	    $(DESTDIR)$(DOCDIR)/kubernetes
 	install -m 755 $(TOOLS) $(DESTDIR)$(LIBEXEC)/
+	install -m 644 pipelines/pass.sh pipelines/pass-summary.jq \
+	    $(DESTDIR)$(LIBEXEC)/
 	sed 's|@LIBEXEC@|$(LIBEXEC)|; s|@VERSION@|$(VERSION)|' pipelines/sluice \
 	    >$(DESTDIR)$(BINDIR)/sluice
 	chmod 755 $(DESTDIR)$(BINDIR)/sluice
@@ -144,6 +153,8 @@ install: all
 	    $(DESTDIR)$(POLKIT_RULES_DIR)/50-sluice-hook.rules
 	install -m 644 README.md $(DESTDIR)$(DOCDIR)/
 	install -m 644 deploy/kubernetes/*.yaml $(DESTDIR)$(DOCDIR)/kubernetes/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 docs/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
 clean:
 	rm -rf build build-asan build-fuzz

@@ -40,9 +40,15 @@ load helpers
 	[ -x "$d/opt/sl/libexec/sluice/manifest-gen" ]
 	[ -x "$d/opt/sl/bin/sluice" ]
 	[ -f "$d/opt/sl/share/man/man1/manifest-gen.1" ]
+	[ -f "$d/opt/sl/share/man/man5/sluice.env.5" ]
+	[ -f "$d/opt/sl/libexec/sluice/pass.sh" ]
+	[ -f "$d/opt/sl/libexec/sluice/pass-summary.jq" ]
 	[ ! -e "$d/opt/sl/bin/manifest-gen" ]
 	grep -q '/opt/sl/libexec/sluice' "$d/opt/sl/bin/sluice"
 	SLUICE_LIBEXEC=$d/opt/sl/libexec/sluice run -0 "$d/opt/sl/bin/sluice" \
 	    manifest-gen --version
 	[[ $output == "manifest-gen "* ]]
+	# the supervisor, from the installed tree
+	SLUICE_LIBEXEC=$d/opt/sl/libexec/sluice SLUICE_STATE_DIR=$d/state \
+	    run -1 "$d/opt/sl/bin/sluice" status nothing-here
 }

@@ -1,0 +1,957 @@
+#!/bin/sh
+# pass.sh: the supervisor behind `sluice sync|images|run|status|config`.
+# The front command runs it as `sh pass.sh COMMAND ARGS...` with PATH
+# already holding the tools. See sluice(1) and sluice.env(5).
+#
+#   sync pass        git-fetch | manifest-gen | kube-apply | gc
+#   automation pass  git-fetch | manifest-gen | img-scan   | img-update
+#
+# A source is one env file (systemd EnvironmentFile= format), read here
+# line by line and never sourced: a line of it can never run a command.
+# Values in the file win over the environment, which supplies the rest
+# (systemd has put the same file there already).
+#
+# Every stage's exit status is collected; a pass exits with the first
+# failure that is a cause (141, SIGPIPE, only when nothing else failed),
+# 75 when another pass holds the source's lock, 78 for a bad env file.
+# The sync tag is moved only when every stage exited 0 and every "end"
+# record in the stream said ok for the commit fetched.
+set -eu
+
+me=sluice
+summary_jq=${0%/*}/pass-summary.jq
+now () { date +%s; }
+iso () { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+
+# log LEVEL MSG: one diagnostic line, JSON unless stderr is a terminal
+log () {
+	if [ -t 2 ] && [ "${SLUICE_LOG_FORMAT:-auto}" != json ]; then
+		printf '%s: %s\n' "$me" "$2" >&2
+	else
+		jq -nc --arg l "$1" --arg t "$me" --arg m "$2" \
+		    --arg s "${source:-}" \
+		    '{level: $l, tool: $t, msg: $m} +
+		     (if $s == "" then {} else {source: $s} end)' >&2
+	fi
+}
+
+die () {	# die STATUS MSG
+	log error "$2"
+	exit "$1"
+}
+
+# q ARG: ARG quoted for eval
+q () {
+	printf "'%s' " "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# ---- the env file ----
+
+# The variables of a source: NAME:KIND, KIND one of str, bool, dur, int,
+# list (comma- or blank-separated), url, secret (never printed).
+VARS='GIT_URL:url GIT_BRANCH:str GIT_PATH:list GIT_SYNC_TAG:str
+GIT_LABEL:str GIT_READONLY:bool GIT_TIMEOUT:dur GIT_SSH_KEY:str
+GIT_KNOWN_HOSTS:str GIT_CA_FILE:str GIT_HTTP_USER:str
+GIT_HTTP_PASSWORD_FILE:str SLUICE_GIT_PASSWORD:secret
+GIT_VERIFY_SIGNATURES_MODE:str GIT_GPG_KEY_IMPORT:list GIT_USER:str
+GIT_EMAIL:str GIT_SIGNING_KEY:str GIT_CI_SKIP:bool GIT_CI_SKIP_MESSAGE:str
+GIT_POLL_INTERVAL:dur SYNC_INTERVAL:dur AUTOMATION_INTERVAL:dur
+K8S_DEFAULT_NAMESPACE:str MANIFEST_GENERATION:bool SYNC_TIMEOUT:dur
+TARGET:str KUBECONFIG:str CONTEXT:str CONCURRENCY:int TIMEOUT:dur
+ESTABLISH_TIMEOUT:dur K8S_ALLOW_NAMESPACE:list DRY_RUN:bool
+SYNC_GARBAGE_COLLECTION:bool SYNC_GARBAGE_COLLECTION_DRY:bool
+REGISTRY_DISABLE_SCANNING:bool REGISTRY_INCLUDE_IMAGE:list
+REGISTRY_EXCLUDE_IMAGE:list REGISTRY_USE_LABELS:list REGISTRY_RPS:int
+REGISTRY_BURST:int REGISTRY_TIMEOUT:dur REGISTRY_INSECURE_HOST:list
+REGISTRY_CA_FILE:str DOCKER_CONFIG:str PLATFORM:str CACHE_DIR:str
+NOTIFY_URL:secret NOTIFY_FORMAT:str METRICS_DIR:str
+SYNC_STAGES_AFTER_FETCH:str SYNC_STAGES_BEFORE_APPLY:str
+SYNC_STAGES_AFTER_APPLY:str SYNC_STAGES_AFTER_GC:str
+AUTOMATION_STAGES_BEFORE_SCAN:str AUTOMATION_STAGES_BEFORE_UPDATE:str
+AUTOMATION_STAGES_AFTER_UPDATE:str
+SLUICE_STATE_DIR:str SLUICE_LOG_FORMAT:str'
+
+kind_of () {	# kind_of NAME: its kind, or nothing
+	for v in $VARS; do
+		if [ "${v%%:*}" = "$1" ]; then
+			printf '%s\n' "${v#*:}"
+			return 0
+		fi
+	done
+}
+
+# ours NAME: a name that looks like one of ours (a misspelt one is an error)
+ours () {
+	case $1 in
+	GIT_* | SYNC_* | REGISTRY_* | K8S_* | KUBE* | MANIFEST_* | \
+	AUTOMATION_* | NOTIFY_* | METRICS_* | SLUICE_* | DOCKER_* | TARGET | \
+	CONTEXT | CONCURRENCY | TIMEOUT | ESTABLISH_TIMEOUT | DRY_RUN | \
+	PLATFORM | CACHE_DIR)
+		return 0 ;;
+	esac
+	return 1
+}
+
+errors=0
+cfg_error () {	# cfg_error LINE MSG
+	printf '%s: %s%s: %s\n' "$me" "$config" "${1:+:$1}" "$2" >&2
+	errors=$((errors + 1))
+}
+
+# read_config FILE: set each KEY=VALUE of FILE as a shell variable
+# (exported), and remember where: line_KEY
+read_config () {
+	n=0
+	while IFS= read -r line || [ -n "$line" ]; do
+		n=$((n + 1))
+		line=${line#"${line%%[![:space:]]*}"}
+		line=${line%"${line##*[![:space:]]}"}
+		case $line in
+		'' | '#'* | ';'*) continue ;;
+		*\\) cfg_error "$n" 'line continuations are not supported'
+			continue ;;
+		*=*) ;;
+		*) cfg_error "$n" "not KEY=VALUE: '$(printf '%.40s' "$line")'"
+			continue ;;
+		esac
+		key=${line%%=*}
+		key=${key%"${key##*[![:space:]]}"}
+		value=${line#*=}
+		value=${value#"${value%%[![:space:]]*}"}
+		case $key in
+		'' | [0-9]* | *[!A-Za-z0-9_]*)
+			cfg_error "$n" "'$key' is not a variable name"
+			continue ;;
+		esac
+		case $value in
+		\"*\")
+			value=${value#\"} value=${value%\"}
+			case $value in
+			*\\*) value=$(printf '%s' "$value" |
+			    sed 's/\\\(["\\]\)/\1/g') ;;
+			esac ;;
+		\'*\')
+			value=${value#\'} value=${value%\'} ;;
+		\"* | \'*)
+			cfg_error "$n" "$key: unbalanced quote"
+			continue ;;
+		esac
+		if [ -z "$(kind_of "$key")" ] && ours "$key"; then
+			cfg_error "$n" "unknown variable '$key'"
+			continue
+		fi
+		# the name is checked above, and the value is not expanded
+		eval "$key=\$value; export $key; line_$key=$n"
+	done <"$config"
+}
+
+# bool NAME: 0 if the variable is true (validated by check_config)
+bool () {
+	b=
+	eval "b=\${$1:-}"
+	case $b in
+	true | yes | 1 | True | TRUE | Yes | YES | on | On | ON) return 0 ;;
+	esac
+	return 1
+}
+
+# seconds DURATION: a Go duration (30s, 5m, 1h30m, 500ms) in whole
+# seconds (at least 1), or fail
+seconds () {
+	printf '%s\n' "$1" | awk '
+	/^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$/ {
+		s = 0; x = $0
+		while (x != "") {
+			match(x, /^[0-9]+(\.[0-9]+)?/)
+			v = substr(x, 1, RLENGTH); x = substr(x, RLENGTH + 1)
+			if (substr(x, 1, 2) == "ms") { s += v / 1000; x = substr(x, 3) }
+			else {
+				u = substr(x, 1, 1); x = substr(x, 2)
+				s += v * (u == "h" ? 3600 : u == "m" ? 60 : 1)
+			}
+		}
+		s = int(s + 0.999); if (s < 1) s = 1
+		print s; ok = 1
+	}
+	END { exit !ok }'
+}
+
+# check_config: validate every variable set; count errors
+check_config () {
+	for v in $VARS; do
+		name=${v%%:*} kind=${v#*:} val='' ln=''
+		eval "set=\${$name+x} val=\${$name-} ln=\${line_$name-}"
+		# shellcheck disable=SC2154 # set by the eval above
+		[ -n "$set" ] || continue
+		case $kind in
+		bool)
+			case $val in
+			true | false | yes | no | 1 | 0 | True | False | TRUE | \
+			FALSE | Yes | No | YES | NO | on | off | On | Off | ON | OFF)
+				;;
+			*) cfg_error "$ln" "$name: '$val' is not a boolean (true, false, yes, no, 1, 0)" ;;
+			esac ;;
+		dur)
+			seconds "$val" >/dev/null ||
+			    cfg_error "$ln" "$name: '$val' is not a duration (30s, 5m, 1h30m)" ;;
+		int)
+			case $val in
+			'' | *[!0-9]*) cfg_error "$ln" "$name: '$val' is not a number" ;;
+			esac ;;
+		esac
+	done
+	if [ -z "${GIT_URL:-}" ]; then
+		cfg_error "" 'GIT_URL is not set (the repository to sync)'
+	fi
+	case ${GIT_VERIFY_SIGNATURES_MODE:-none} in
+	none | all | first-parent) ;;
+	*) cfg_error "${line_GIT_VERIFY_SIGNATURES_MODE:-}" \
+	    "GIT_VERIFY_SIGNATURES_MODE: '$GIT_VERIFY_SIGNATURES_MODE' is not none, all or first-parent" ;;
+	esac
+	case ${TARGET:-kube} in
+	kube | dir:?*) ;;
+	*) cfg_error "${line_TARGET:-}" "TARGET: '$TARGET' is not kube or dir:PATH" ;;
+	esac
+	case ${NOTIFY_FORMAT:-generic} in
+	slack | generic) ;;
+	*) cfg_error "${line_NOTIFY_FORMAT:-}" "NOTIFY_FORMAT: '$NOTIFY_FORMAT' is not slack or generic" ;;
+	esac
+	case ${NOTIFY_URL:-http://x} in
+	http://?* | https://?*) ;;
+	*) cfg_error "${line_NOTIFY_URL:-}" 'NOTIFY_URL: not an http(s) URL' ;;
+	esac
+	for v in GIT_POLL_INTERVAL SYNC_INTERVAL AUTOMATION_INTERVAL; do
+		eval "val=\${$v:-5m}"
+		# shellcheck disable=SC2154 # set by the eval above
+		s=$(seconds "$val") || continue
+		eval "${v}_S=$s"
+	done
+}
+
+# load [--config FILE] SOURCE: read and check the source's configuration;
+# sets $source, $config, $state, $sdir. Exits 64 or 78.
+load () {
+	config=
+	if [ "${1-}" = --config ]; then
+		[ $# -ge 2 ] || die 64 '--config needs a file'
+		config=$2
+		shift 2
+	fi
+	[ $# -eq 1 ] || die 64 "usage: sluice $cmd [--config FILE] SOURCE"
+	source=$1
+	case $source in
+	'' | .* | *[!A-Za-z0-9._@-]*)
+		die 64 "'$source' is not a source name (letters, digits, . _ - @)" ;;
+	esac
+	[ -n "$config" ] ||
+	    config=${SLUICE_CONFIG_DIR:-/etc/sluice}/$source.env
+	[ -r "$config" ] || die 78 "cannot read '$config'"
+	read_config
+	check_config
+	[ "$errors" -eq 0 ] || die 78 "$config: $errors error(s)"
+	# the state: SLUICE_STATE_DIR, else systemd's StateDirectory=sluice/%i
+	if [ -n "${SLUICE_STATE_DIR:-}" ]; then
+		state=$SLUICE_STATE_DIR
+	elif [ -n "${STATE_DIRECTORY:-}" ]; then
+		state=${STATE_DIRECTORY%%:*}
+		[ "${state##*/}" != "$source" ] || state=${state%/*}
+	else
+		state=/var/lib/sluice
+	fi
+	SLUICE_STATE_DIR=$state
+	export SLUICE_STATE_DIR
+	sdir=$state/$source
+}
+
+# ---- flags for each stage, from the variables, quoted for eval ----
+# Each *_flags function appends to $F; no fork unless a value holds a '.
+
+add () {	# add WORD...: append each to $F, quoted for eval
+	for w in "$@"; do
+		case $w in
+		*\'*) w=$(printf '%s' "$w" | sed "s/'/'\\\\''/g") ;;
+		esac
+		F="$F'$w' "
+	done
+}
+
+opt () {	# opt FLAG VAR: FLAG VALUE if VAR is set and not empty
+	eval "o=\${$2:-}"
+	# shellcheck disable=SC2154 # set by the eval above
+	[ -z "$o" ] || add "$1" "$o"
+}
+
+optlist () {	# optlist FLAG VAR: FLAG once for each item of VAR
+	eval "o=\${$2:-}"
+	set -f
+	oldifs=$IFS
+	IFS=', 	'
+	# shellcheck disable=SC2086 # split on purpose, no globbing
+	for item in $o; do
+		add "$1" "$item"
+	done
+	IFS=$oldifs
+	set +f
+}
+
+optbool () {	# optbool FLAG VAR
+	! bool "$2" || add "$1"
+}
+
+git_flags () {	# what git-fetch and img-update share
+	opt --git-url GIT_URL
+	opt --git-branch GIT_BRANCH
+	add --source "$source" --state-dir "$state"
+	optbool --git-readonly GIT_READONLY
+	opt --git-timeout GIT_TIMEOUT
+	opt --git-ssh-key GIT_SSH_KEY
+	opt --git-known-hosts GIT_KNOWN_HOSTS
+	opt --git-ca-file GIT_CA_FILE
+	opt --git-http-user GIT_HTTP_USER
+	opt --git-http-password-file GIT_HTTP_PASSWORD_FILE
+	opt --git-user GIT_USER
+	opt --git-email GIT_EMAIL
+	opt --git-signing-key GIT_SIGNING_KEY
+}
+
+fetch_flags () {
+	git_flags
+	optlist --git-path GIT_PATH
+	opt --git-sync-tag GIT_SYNC_TAG
+	opt --git-label GIT_LABEL
+	opt --git-verify-signatures-mode GIT_VERIFY_SIGNATURES_MODE
+	optlist --git-gpg-key-import GIT_GPG_KEY_IMPORT
+}
+
+gen_flags () {
+	add --state-dir "$state"
+	opt --k8s-default-namespace K8S_DEFAULT_NAMESPACE
+	optbool --manifest-generation MANIFEST_GENERATION
+	opt --sync-timeout SYNC_TIMEOUT
+}
+
+kube_flags () {	# what kube-apply and gc share
+	opt --target TARGET
+	opt --kubeconfig KUBECONFIG
+	opt --context CONTEXT
+	opt --concurrency CONCURRENCY
+	opt --timeout TIMEOUT
+}
+
+apply_flags () {
+	kube_flags
+	opt --establish-timeout ESTABLISH_TIMEOUT
+	optlist --k8s-allow-namespace K8S_ALLOW_NAMESPACE
+	optbool --dry-run DRY_RUN
+}
+
+gc_flags () {
+	kube_flags
+	add --state-dir "$state"
+	if bool DRY_RUN || bool SYNC_GARBAGE_COLLECTION_DRY; then
+		add --dry-run
+	fi
+}
+
+scan_flags () {
+	add --state-dir "$state"
+	optlist --registry-include-image REGISTRY_INCLUDE_IMAGE
+	optlist --registry-exclude-image REGISTRY_EXCLUDE_IMAGE
+	optlist --registry-use-labels REGISTRY_USE_LABELS
+	opt --registry-rps REGISTRY_RPS
+	opt --registry-burst REGISTRY_BURST
+	opt --registry-timeout REGISTRY_TIMEOUT
+	optlist --registry-insecure-host REGISTRY_INSECURE_HOST
+	opt --registry-ca-file REGISTRY_CA_FILE
+	opt --docker-config DOCKER_CONFIG
+	opt --platform PLATFORM
+	opt --cache-dir CACHE_DIR
+}
+
+update_flags () {
+	git_flags
+	optbool --git-ci-skip GIT_CI_SKIP
+	opt --git-ci-skip-message GIT_CI_SKIP_MESSAGE
+	optbool --manifest-generation MANIFEST_GENERATION
+	opt --sync-timeout SYNC_TIMEOUT
+	optbool --dry-run DRY_RUN
+}
+
+# ---- running a pass ----
+
+# stage NAME CMD: add a stage (CMD quoted for eval) to the pass
+nstages=0
+stage () {
+	nstages=$((nstages + 1))
+	eval "sname_$nstages=\$1 scmd_$nstages=\$2"
+}
+
+# user_stages VAR: the user's stages of VAR ("cmd args | cmd args"),
+# split on blanks and "|", no quoting, no globbing, never eval'd as text
+user_stages () {
+	eval "u=\${$1:-}"
+	# shellcheck disable=SC2154 # set by the eval above
+	rest=$u
+	while [ -n "$rest" ]; do
+		part=${rest%%|*}
+		F='' first=''
+		set -f
+		# shellcheck disable=SC2086 # split on blanks on purpose
+		for w in $part; do
+			[ -n "$first" ] || first=$w
+			add "$w"
+		done
+		set +f
+		[ -z "$F" ] || stage "$first" "$F"
+		case $rest in
+		*'|'*) rest=${rest#*|} ;;
+		*) rest= ;;
+		esac
+	done
+}
+
+# run_stages IN OUT: run the stages as one pipeline from file IN; the
+# last stage's records go to OUT (and, all but object bodies, to the
+# journal). Sets rc_I for each stage and $status.
+run_stages () {
+	in=$1 i=0 pids=
+	while [ "$i" -lt "$nstages" ]; do
+		i=$((i + 1))
+		eval "cmd=\$scmd_$i"
+		if [ "$i" -eq "$nstages" ]; then
+			# shellcheck disable=SC2154 # set by the eval above
+			eval "$cmd" <"$in" 9>&- >"$dir/tail.fifo" &
+			pids="$pids $!"
+		else
+			mkfifo "$dir/s$i"
+			eval "$cmd" <"$in" 9>&- >"$dir/s$i" &
+			pids="$pids $!"
+			in=$dir/s$i
+		fi
+	done
+	# object records carry bodies (Secrets too): never in the journal
+	tee "$2" <"$dir/tail.fifo" | grep -v '^{"type":"object"' >&2 || true
+	i=0
+	for pid in $pids; do
+		i=$((i + 1))
+		wait "$pid" && rc=0 || rc=$?
+		eval "rc_$i=$rc"
+		cause "$rc"
+	done
+}
+
+status=0
+cause () {	# cause RC: keep the first failure in $status
+	if [ "$1" -ne 0 ] &&
+	    { [ "$status" -eq 0 ] || [ "$status" -eq 141 ]; }; then
+		status=$1
+	fi
+}
+
+# lock: take the source's lock on fd 9, or exit 75
+lock () {
+	mkdir -p "$sdir"
+	exec 9>"$sdir/lock"
+	if ! flock -n 9; then
+		log warning "another pass over '$source' holds $sdir/lock"
+		exit 75
+	fi
+}
+
+setup_dir () {
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-pass.XXXXXX")
+	trap 'rm -rf "$dir"' EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	trap 'exit 129' HUP
+	mkfifo "$dir/tail.fifo"
+}
+
+# stage_results: the stages and their exit statuses, NAME<TAB>RC lines
+stage_results () {
+	i=0
+	while [ "$i" -lt "$nstages" ]; do
+		i=$((i + 1))
+		eval "printf '%s\t%s\n' \"\$sname_$i\" \"\$rc_$i\""
+	done
+}
+
+# write_atomic FILE: stdin to FILE, through a temporary file and rename
+write_atomic () {
+	cat >"$1.tmp.$$"
+	mv -f "$1.tmp.$$" "$1"
+}
+
+# summarize PASS: from $dir/fetch and $dir/stream, in one jq (each start
+# of jq costs 20 ms): the pass's summary into $sdir/PASS.json (keeping
+# what the last one knew of earlier passes), the log line that ends the
+# pass, and the metrics of both passes into METRICS_DIR
+summarize () {
+	pass=$1 other=sync
+	[ "$pass" = images ] || other=images
+	prev=$sdir/$pass.json
+	[ -s "$prev" ] || prev=/dev/null
+	oth=$sdir/$other.json
+	[ -s "$oth" ] || oth=/dev/null
+	: >>"$dir/stream"
+	# unchanged objects are most of a pass, and only counted
+	grep -h -v -e '^{"type":"object"' -e '"action":"unchanged"' \
+	    "$dir/fetch" "$dir/stream" >"$dir/records" || true
+	jq -n -r --arg source "$source" --arg pass "$pass" \
+	    --arg mode "$mode" --argjson status "$status" \
+	    --argjson start "$t0" --argjson stop "$(now)" \
+	    --argjson dur "$(elapsed)" --arg marked "$marked" \
+	    --arg stages "$(stage_results)" --arg metrics "${METRICS_DIR:-}" \
+	    --slurpfile prev "$prev" --slurpfile other "$oth" \
+	    -f "$summary_jq" "$dir/records" >"$dir/out"
+	head -n 1 "$dir/out" | write_atomic "$sdir/$pass.json"
+	sed -n 2p "$dir/out" >&2
+	if [ -n "${METRICS_DIR:-}" ]; then
+		{ mkdir -p "$METRICS_DIR" &&
+		    tail -n +3 "$dir/out" |
+		    write_atomic "$METRICS_DIR/sluice-$source.prom"; } ||
+		    log warning "cannot write the metrics file in '$METRICS_DIR'"
+	fi
+}
+
+# elapsed: seconds since the pass started, with milliseconds
+elapsed () {
+	awk -v a="$t0ns" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'
+}
+
+# changed: 0 if the pass changed something anyone should hear about
+changed () {
+	jq -e '.changed' "$sdir/$pass.json" >/dev/null
+}
+
+# notify: POST the summary to NOTIFY_URL after a pass that changed
+# something or failed; a failure here is logged, never the pass's
+notify () {
+	[ -n "${NOTIFY_URL:-}" ] || return 0
+	[ "$status" -ne 0 ] || changed || return 0
+	format=${NOTIFY_FORMAT:-generic}
+	case $NOTIFY_URL in https://hooks.slack.com/*) format=slack ;; esac
+	if [ "$format" = slack ]; then
+		jq -c '
+		def short: if . then .[0:7] else "none" end;
+		{text: ("sluice \(.pass) pass over *\(.source)* "
+		  + (if .ok then "applied" else "failed (exit \(.exit))" end)
+		  + " at commit `\(.commit | short)`"),
+		 attachments: [{
+		   color: (if .ok then "good" else "danger" end),
+		   fields: ([
+		     {title: "created", value: (.created | join("\n"))},
+		     {title: "configured", value: (.configured | join("\n"))},
+		     {title: "deleted", value: (.deleted | join("\n"))},
+		     {title: "updated",
+		      value: ([.updates[] | "\(.id) \(.container): \(.to)"]
+		              | join("\n"))},
+		     {title: "failed",
+		      value: ([.failed[] | "\(.id): \(.error)"] | join("\n"))},
+		     {title: "errors",
+		      value: ([.errors[] | "\(.stage): \(.file // .id // ""): \(.message)"]
+		              | join("\n"))}]
+		     | map(select(.value != "") | . + {short: false}))}]}' \
+		    "$sdir/$pass.json" >"$dir/notify"
+	else
+		jq -c '{type: "sluice.pass"} + .' "$sdir/$pass.json" >"$dir/notify"
+	fi
+	if ! curl -sS -o /dev/null --max-time 10 --fail \
+	    -H 'Content-Type: application/json' --data-binary @"$dir/notify" \
+	    -- "$NOTIFY_URL" 2>"$dir/curl.err"; then
+		# curl's message names the host at most, never the path's token
+		log warning "notification failed: $(sed 's|https\{0,1\}://[^ ]*|NOTIFY_URL|g' "$dir/curl.err" | head -1)"
+	fi
+}
+
+# finish PASS: summary, metrics, notification; exit with the pass's status
+finish () {
+	# a pass that stopped after the fetch: its records, for the journal
+	[ "$nstages" -gt 1 ] || [ ! -s "$dir/fetch" ] || cat "$dir/fetch" >&2
+	summarize "$1"
+	notify || true
+	exit "$status"
+}
+
+start_pass () {
+	t0=$(now) t0ns=$(date +%s%N) mode=fetch marked=no
+	setup_dir
+	lock
+}
+
+# fetch: run git-fetch into $dir/fetch (and the journal); sets $commit,
+# $synced, $fetch_ok
+fetch () {
+	stage git-fetch ""
+	eval "git-fetch $(F=; fetch_flags; printf %s "$F")" 9>&- >"$dir/fetch" && rc_1=0 || rc_1=$?
+	cause "$rc_1"
+	prev=$sdir/sync.json
+	[ -s "$prev" ] || prev=/dev/null
+	jq -r -n --slurpfile p "$prev" '[inputs] as $all
+	    | ([$all[] | select(.type == "revision")] | last) as $r
+	    | ([$all[] | select(.type == "end")] | last) as $e
+	    | $r.commit // "", $r.synced // "", ($e.ok // false),
+	      ($p[0].lastFullSyncAt // "" | if . == "" then "" else fromdateiso8601 end)' \
+	    "$dir/fetch" >"$dir/rev" 2>/dev/null || true
+	{ read -r commit; read -r synced; read -r fetch_ok; read -r last_full; } \
+	    <"$dir/rev" || true
+	: "${commit:=}" "${synced:=}" "${fetch_ok:=false}" "${last_full:=}"
+}
+
+# all_ok: every stage exited 0 and every end record says ok for $commit
+all_ok () {
+	[ "$status" -eq 0 ] || return 1
+	i=0
+	while [ "$i" -lt "$nstages" ]; do
+		i=$((i + 1))
+		eval "[ \"\$rc_$i\" -eq 0 ]" || return 1
+	done
+	jq -n -e --arg c "$commit" '[inputs | select(.type == "end")]
+	    | length > 0 and all(.ok == true and .commit == $c)' \
+	    "$dir/fetch" "$dir/stream" >/dev/null
+}
+
+# has_end STAGE: the stream holds STAGE's end record
+has_end () {
+	jq -n -e --arg s "$1" 'any(inputs; .type == "end" and .stage == $s)' \
+	    "$dir/stream" >/dev/null
+}
+
+sync_pass () {
+	load "$@"
+	start_pass
+	fetch
+	if [ "$rc_1" -ne 0 ] || [ "$fetch_ok" != true ] || [ -z "$commit" ]; then
+		[ "$status" -ne 0 ] || status=1
+		finish sync
+	fi
+	full=
+	if [ "$commit" = "$synced" ]; then
+		if [ -n "$last_full" ] &&
+		    [ "$(($(now) - last_full))" -lt "$SYNC_INTERVAL_S" ]; then
+			# nothing new, and the re-apply is not due yet
+			finish sync
+		fi
+		full=1 mode=full
+	else
+		mode=sync
+	fi
+	nstages=0
+	user_stages SYNC_STAGES_AFTER_FETCH
+	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
+	user_stages SYNC_STAGES_BEFORE_APPLY
+	stage kube-apply "kube-apply ${full:+--full }$(F=; apply_flags; printf %s "$F")"
+	user_stages SYNC_STAGES_AFTER_APPLY
+	if bool SYNC_GARBAGE_COLLECTION || bool SYNC_GARBAGE_COLLECTION_DRY; then
+		stage gc "gc $(F=; gc_flags; printf %s "$F")"
+	fi
+	user_stages SYNC_STAGES_AFTER_GC
+	run_stages "$dir/fetch" "$dir/stream"
+	# restore git-fetch as stage 1 for the summary
+	{
+		i=$nstages
+		while [ "$i" -gt 0 ]; do
+			eval "sname_$((i + 1))=\$sname_$i rc_$((i + 1))=\$rc_$i"
+			i=$((i - 1))
+		done
+		sname_1=git-fetch
+		nstages=$((nstages + 1))
+	}
+	rc_1=0
+	if all_ok && has_end manifest-gen && has_end kube-apply &&
+	    ! bool DRY_RUN; then
+		F=
+		git_flags
+		opt --git-sync-tag GIT_SYNC_TAG
+		opt --git-label GIT_LABEL
+		add --mark-synced "$commit"
+		eval "git-fetch $F" \
+		    9>&- >/dev/null 2>"$dir/mark.err" && rc=0 || rc=$?
+		cat "$dir/mark.err" >&2
+		if [ "$rc" -eq 0 ]; then
+			marked=yes
+		else
+			cause "$rc"
+		fi
+	elif [ "$status" -eq 0 ] && ! bool DRY_RUN; then
+		# every stage exited 0, yet an end record is missing or not
+		# ok: a stage of the user's that exits 0 on failure
+		status=1
+	fi
+	finish sync
+}
+
+images_pass () {
+	load "$@"
+	start_pass
+	mode=automation
+	if bool GIT_READONLY && ! bool DRY_RUN; then
+		log info "automation skipped: GIT_READONLY is set"
+		rm -f "$dir/fetch"; : >"$dir/fetch"
+		mode=skipped
+		finish images
+	fi
+	if bool REGISTRY_DISABLE_SCANNING; then
+		log info "automation skipped: REGISTRY_DISABLE_SCANNING is set"
+		: >"$dir/fetch"
+		mode=skipped
+		finish images
+	fi
+	fetch
+	if [ "$rc_1" -ne 0 ] || [ "$fetch_ok" != true ] || [ -z "$commit" ]; then
+		[ "$status" -ne 0 ] || status=1
+		finish images
+	fi
+	nstages=0
+	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_BEFORE_SCAN
+	stage img-scan "img-scan $(F=; scan_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_BEFORE_UPDATE
+	stage img-update "img-update $(F=; update_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_AFTER_UPDATE
+	run_stages "$dir/fetch" "$dir/stream"
+	i=$nstages
+	while [ "$i" -gt 0 ]; do
+		eval "sname_$((i + 1))=\$sname_$i rc_$((i + 1))=\$rc_$i"
+		i=$((i - 1))
+	done
+	# shellcheck disable=SC2034 # read through eval, by stage_results
+	sname_1=git-fetch rc_1=0 nstages=$((nstages + 1))
+	finish images
+}
+
+# ---- sluice config check ----
+
+# shown NAME VALUE: VALUE as config check may print it
+shown () {
+	case $(kind_of "$1") in
+	secret) printf '(set, not shown)' ;;
+	url) printf '%s' "$2" | sed 's|^\([a-z+]*://[^/@:]*\):[^/@]*@|\1:(hidden)@|' ;;
+	*) printf '%s' "$2" ;;
+	esac
+}
+
+# redact: quoted commands, with passwords in URLs hidden
+redact () {
+	sed 's|\([a-z+]*://[^/@:'"'"' ]*\):[^/@'"'"' ]*@|\1:(hidden)@|g'
+}
+
+config_check () {
+	[ "${1-}" = check ] || die 64 'usage: sluice config check [--config FILE] SOURCE'
+	shift
+	cmd='config check'
+	load "$@"
+	printf 'source %s: %s is valid\n' "$source" "$config"
+	printf '\nsettings:\n'
+	for v in $VARS; do
+		name=${v%%:*}
+		eval "set=\${$name+x} val=\${$name-}"
+		[ -n "$set" ] || continue
+		printf '  %s=%s\n' "$name" "$(shown "$name" "$val")"
+	done
+	printf '\nstate: %s\n' "$sdir"
+	printf 'intervals: poll %ss, sync %ss, automation %ss\n' \
+	    "$GIT_POLL_INTERVAL_S" "$SYNC_INTERVAL_S" "$AUTOMATION_INTERVAL_S"
+	dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-check.XXXXXX")
+	trap 'rm -rf "$dir"' EXIT
+	nstages=0
+	stage git-fetch "git-fetch $(F=; fetch_flags; printf %s "$F")"
+	user_stages SYNC_STAGES_AFTER_FETCH
+	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
+	user_stages SYNC_STAGES_BEFORE_APPLY
+	stage kube-apply "kube-apply $(F=; apply_flags; printf %s "$F")"
+	user_stages SYNC_STAGES_AFTER_APPLY
+	if bool SYNC_GARBAGE_COLLECTION || bool SYNC_GARBAGE_COLLECTION_DRY; then
+		stage gc "gc $(F=; gc_flags; printf %s "$F")"
+	fi
+	user_stages SYNC_STAGES_AFTER_GC
+	printf '\nsync pass:\n'
+	show_stages
+	if ! bool SYNC_GARBAGE_COLLECTION && ! bool SYNC_GARBAGE_COLLECTION_DRY; then
+		printf '  (no gc: SYNC_GARBAGE_COLLECTION is off)\n'
+	fi
+	printf '  then, when every stage ended ok: git-fetch ... --mark-synced COMMIT\n'
+	nstages=0
+	stage git-fetch "git-fetch $(F=; fetch_flags; printf %s "$F")"
+	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_BEFORE_SCAN
+	stage img-scan "img-scan $(F=; scan_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_BEFORE_UPDATE
+	stage img-update "img-update $(F=; update_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_AFTER_UPDATE
+	printf '\nautomation pass:\n'
+	if bool GIT_READONLY || bool REGISTRY_DISABLE_SCANNING; then
+		printf '  (skipped: GIT_READONLY or REGISTRY_DISABLE_SCANNING)\n'
+	else
+		show_stages
+	fi
+	for v in DRY_RUN GIT_READONLY; do
+		! bool "$v" || printf '\n%s is on\n' "$v"
+	done
+	[ -z "${NOTIFY_URL:-}" ] ||
+	    printf '\nnotifications: %s format\n' "${NOTIFY_FORMAT:-generic}"
+	[ -z "${METRICS_DIR:-}" ] ||
+	    printf 'metrics: %s/sluice-%s.prom\n' "$METRICS_DIR" "$source"
+	for tool in git-fetch manifest-gen kube-apply img-scan img-update; do
+		command -v "$tool" >/dev/null 2>&1 ||
+		    die 78 "cannot find the tool '$tool'"
+	done
+	exit 0
+}
+
+show_stages () {
+	i=0
+	while [ "$i" -lt "$nstages" ]; do
+		i=$((i + 1))
+		eval "c=\$scmd_$i"
+		# shellcheck disable=SC2154 # set by the eval above
+		printf '  %s%s\n' "$([ "$i" -eq 1 ] || printf '| ')" \
+		    "$(printf '%s' "$c" | redact)"
+	done
+}
+
+# ---- sluice status ----
+
+status_cmd () {
+	format=text
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-o) [ $# -ge 2 ] || die 64 '-o needs text or json'
+			format=$2; shift 2 ;;
+		-o*) format=${1#-o}; shift ;;
+		--output=*) format=${1#*=}; shift ;;
+		--) shift; break ;;
+		-*) die 64 "usage: sluice status [-o text|json] [SOURCE...]" ;;
+		*) break ;;
+		esac
+	done
+	case $format in text | json) ;; *) die 64 "-o: '$format' is not text or json" ;; esac
+	if [ -n "${SLUICE_STATE_DIR:-}" ]; then
+		state=$SLUICE_STATE_DIR
+	elif [ -n "${STATE_DIRECTORY:-}" ]; then
+		state=${STATE_DIRECTORY%%:*}
+		# under systemd, one source's folder: its parent holds them all
+		[ ! -e "$state/lock" ] || state=${state%/*}
+	else
+		state=/var/lib/sluice
+	fi
+	if [ $# -eq 0 ]; then
+		for d in "$state"/*/; do
+			[ -e "$d/sync.json" ] || [ -e "$d/images.json" ] || continue
+			d=${d%/}
+			set -- "$@" "${d##*/}"
+		done
+	fi
+	rc=0
+	for s in "$@"; do
+		f=
+		for p in sync images; do
+			[ -s "$state/$s/$p.json" ] && f="$f $state/$s/$p.json"
+		done
+		if [ -z "$f" ]; then
+			printf "%s: no pass over '%s' yet (in %s)\n" "$me" "$s" \
+			    "$state" >&2
+			rc=1
+			jq -n --arg s "$s" '{source: $s, sync: null, images: null}'
+			continue
+		fi
+		# shellcheck disable=SC2086 # the file names have no blanks
+		jq -s --arg s "$s" '{source: $s,
+		    sync: (map(select(.pass == "sync")) | .[0]),
+		    images: (map(select(.pass == "images")) | .[0])}' $f
+	done >"${TMPDIR:-/tmp}/sluice-status.$$" || true
+	if [ "$format" = json ]; then
+		jq -s . "${TMPDIR:-/tmp}/sluice-status.$$"
+	else
+		jq -r -s -f /dev/stdin "${TMPDIR:-/tmp}/sluice-status.$$" <<'JQ'
+def short: if . then .[0:12] else "none" end;
+def list(n; a): if (a | length) > 0
+  then "  \(n) (\(a | length)): \(a[0:10] | join(", "))\(if (a | length) > 10 then ", ..." else "" end)"
+  else empty end;
+.[] | "source \(.source)",
+  (.sync // empty
+   | "  synced     \(.synced | short) at \(.syncedAt // "never")",
+     "  sync pass  \(if .ok then "ok" else "FAILED (exit \(.exit))" end), \(.mode), commit \(.commit | short), ended \(.finishedAt), \(.durationSeconds) s",
+     "  objects    \(.counts.created // 0) created, \(.counts.configured // 0) configured, \(.counts.unchanged // 0) unchanged, \(.counts.failed // 0) failed, \(.deleted | length) deleted",
+     list("created"; .created), list("configured"; .configured),
+     list("failed"; [.failed[] | "\(.id): \(.error)"]),
+     list("deleted"; .deleted),
+     list("would delete"; .wouldDelete)),
+  (.images // empty
+   | "  automation \(if .ok then "ok" else "FAILED (exit \(.exit))" end), \(.mode), commit \(.commit | short), ended \(.finishedAt), \(.images) images, \(.updates | length) updates",
+     list("updated"; [.updates[] | "\(.id) \(.container) \(.to)"])),
+  ([.sync, .images | select(.) | .errors[]] as $e
+   | if ($e | length) > 0 then "  last errors:",
+       ($e[-10:][] | "    \(.stage): \(.file // .id // "-"): \(.message)")
+     else empty end)
+JQ
+	fi
+	rm -f "${TMPDIR:-/tmp}/sluice-status.$$"
+	exit "$rc"
+}
+
+# ---- sluice run ----
+
+# wait_until T: sleep until epoch T, or until the trigger file appears
+wait_until () {
+	while [ "$(now)" -lt "$1" ]; do
+		[ ! -e "$sdir/trigger" ] || return 0
+		sleep 1
+	done
+}
+
+run_loop () {
+	load "$@"
+	mkdir -p "$sdir"
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	log info "running '$source': poll every ${GIT_POLL_INTERVAL_S}s, re-apply every ${SYNC_INTERVAL_S}s, automation every ${AUTOMATION_INTERVAL_S}s"
+	next_sync=0 next_images=0
+	while :; do
+		t=$(now)
+		# sluice trigger appends the pass it wants ("sync", "images");
+		# taken by a rename, so a trigger written meanwhile waits
+		want_sync='' want_images=''
+		if mv "$sdir/trigger" "$sdir/trigger.taken" 2>/dev/null; then
+			if grep -qx images "$sdir/trigger.taken"; then
+				want_images=1
+			fi
+			if [ ! -s "$sdir/trigger.taken" ] ||
+			    grep -qx sync "$sdir/trigger.taken"; then
+				want_sync=1
+			fi
+			rm -f "$sdir/trigger.taken"
+		fi
+		if [ -n "$want_sync" ] || [ "$t" -ge "$next_sync" ]; then
+			rc=0
+			sh "$0" sync --config "$config" "$source" || rc=$?
+			[ "$rc" -eq 0 ] || log info "sync pass exited $rc"
+			next_sync=$(($(now) + GIT_POLL_INTERVAL_S))
+		fi
+		if [ -n "$want_images" ] || [ "$t" -ge "$next_images" ]; then
+			rc=0
+			sh "$0" images --config "$config" "$source" || rc=$?
+			[ "$rc" -eq 0 ] || log info "automation pass exited $rc"
+			next_images=$(($(now) + AUTOMATION_INTERVAL_S))
+			# what automation committed is applied at once
+			if jq -e '.updates | map(select(.commit)) | length > 0' \
+			    "$sdir/images.json" >/dev/null 2>&1; then
+				echo sync >>"$sdir/trigger"
+			fi
+		fi
+		n=$next_sync
+		[ "$next_images" -ge "$n" ] || n=$next_images
+		wait_until "$n"
+	done
+}
+
+cmd=${1-}
+[ $# -eq 0 ] || shift
+case $cmd in
+sync) sync_pass "$@" ;;
+images) images_pass "$@" ;;
+run) run_loop "$@" ;;
+status) status_cmd "$@" ;;
+config) config_check "$@" ;;
+*) die 64 "pass.sh: unknown command '$cmd'" ;;
+esac

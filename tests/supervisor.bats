@@ -1,0 +1,371 @@
+#!/usr/bin/env bats
+# The supervisor (sluice sync, images, run, status, config check), end to
+# end against real servers: a git daemon, a docker-registry with images
+# pushed by skopeo, and the test Kubernetes API server.
+
+bats_require_minimum_version 1.5.0
+
+load helpers
+load servers/git-servers
+load servers/registry-servers
+load servers/kube-servers
+
+setup_file() {
+	local t=$BATS_FILE_TMPDIR
+	export SRV=$t/srv
+	mkdir -p "$SRV"
+	start_git_daemon "$SRV"
+	export GITD_PORT
+	start_kube_apiserver "$t/kube"
+	export KUBE_PORT KUBE_PID KUBE_URL KUBE_DIR KUBECONFIG_FILE KUBE_CA \
+	    KUBE_TOKEN
+	start_registry "$t/reg" noauth
+	export REG=$REG_HOST
+	push_image "$t/oci" 1.0.0 2024-01-01T00:00:00Z amd64 team/web >/dev/null
+	push_image "$t/oci" 1.1.0 2024-01-02T00:00:00Z amd64 team/web >/dev/null
+}
+
+teardown_file() {
+	stop_registries
+	stop_kube_apiserver
+	stop_servers
+}
+
+setup() {
+	kube_reset
+	export SLUICE_STATE_DIR=$BATS_TEST_TMPDIR/state
+	export SLUICE_CONFIG_DIR=$BATS_TEST_TMPDIR/etc
+	mkdir -p "$SLUICE_CONFIG_DIR"
+	NAME=r$BATS_TEST_NUMBER
+	git_seed_repo "$SRV" "$NAME"
+	envfile "$NAME"
+}
+
+teardown() {
+	[ -z "${BG_PID:-}" ] || stop_pid "$BG_PID"
+}
+
+# envfile NAME [LINE...]: the env file of source NAME (repository
+# NAME.git, path apps), with LINEs added
+envfile() {
+	local name=$1
+	shift
+	{
+		printf '# source %s\n' "$name"
+		printf 'GIT_URL=git://127.0.0.1:%s/%s.git\n' "$GITD_PORT" "$name"
+		printf 'GIT_BRANCH="main"\nGIT_PATH=apps\n'
+		printf "KUBECONFIG='%s'\n" "$KUBECONFIG_FILE"
+		printf 'SYNC_GARBAGE_COLLECTION=true\n'
+		printf '%s\n' "$@"
+	} >"$SLUICE_CONFIG_DIR/$name.env"
+}
+
+put() {	# put FILE CONTENT: commit FILE to the source; prints the commit
+	git_push_commit "$SRV" "$NAME" "change $1" "$1" "$2"
+}
+
+drop() {	# drop FILE: commit its removal
+	_gs_work "$SRV" "$NAME" &&
+	    git -C "$SRV/.work/$NAME" rm -q "$1" &&
+	    git -C "$SRV/.work/$NAME" -c user.name=t -c user.email=t@e \
+	        commit -q -m "drop $1" &&
+	    git -C "$SRV/.work/$NAME" push -q origin HEAD:main
+}
+
+cm() {	# cm NAME [VALUE]: a ConfigMap manifest
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: default\ndata:\n  v: "%s"\n' \
+	    "$1" "${2:-1}"
+}
+
+live() {	# live NAME: the ConfigMap's data.v in the cluster, or "absent"
+	local out
+	out=$(kube_curl -w '\n%{http_code}' \
+	    "$KUBE_URL/api/v1/namespaces/default/configmaps/$1")
+	case ${out##*$'\n'} in
+	200) printf '%s\n' "${out%$'\n'*}" | jq -r '.data.v // .data.repo' ;;
+	404) echo absent ;;
+	*) echo "error ${out##*$'\n'}" ;;
+	esac
+}
+
+head_of() { git --git-dir="$SRV/$NAME.git" rev-parse main; }
+tag_of() { git --git-dir="$SRV/$NAME.git" rev-parse -q --verify \
+    'refs/tags/flux-sync^{commit}' || echo none; }
+
+@test "supervisor: a commit appears in the cluster, and the sync tag moves" {
+	run -0 sluice sync "$NAME"
+	[ "$(live cm)" = "$NAME" ]
+	[ "$(tag_of)" = "$(head_of)" ]
+	c=$(put apps/web.yaml "$(cm web 7)")
+	run -0 --separate-stderr sluice sync "$NAME"
+	[ "$(live web)" = 7 ]
+	[ "$(tag_of)" = "$c" ]
+	# the record stream went to the journal (stderr), object bodies not
+	printf '%s\n' "$stderr" | jqe 'select(.type == "applied"
+	    and .id == "default:configmap/web") | .action == "created"'
+	! printf '%s\n' "$stderr" | grep -q '^{"type":"object"'
+	run -0 sluice status -o json "$NAME"
+	printf '%s\n' "$output" | jq -e --arg c "$c" '.[0].sync
+	    | .synced == $c and .ok and .created == ["default:configmap/web"]'
+	run -0 sluice status "$NAME"
+	[[ $output == *"synced     ${c:0:12}"* ]]
+	[[ $output == *"created (1): default:configmap/web"* ]]
+}
+
+@test "supervisor: no new commit ends after the fetch; SYNC_INTERVAL re-applies" {
+	envfile "$NAME" SYNC_INTERVAL=2s
+	run -0 sluice sync "$NAME"
+	run -0 sluice sync "$NAME"	# tag there, no full re-apply yet
+	jq -e '.mode == "full"' "$SLUICE_STATE_DIR/$NAME/sync.json"
+	kube_stats_reset
+	run -0 sluice sync "$NAME"
+	jq -e '.mode == "fetch" and .ok' "$SLUICE_STATE_DIR/$NAME/sync.json"
+	[ "$(kube_stats .total)" -eq 0 ]
+	sleep 2
+	run -0 sluice sync "$NAME"
+	jq -e '.mode == "full"' "$SLUICE_STATE_DIR/$NAME/sync.json"
+	[ "$(kube_stats .verbs.patch)" -ge 1 ]
+}
+
+@test "supervisor: a deleted file is pruned" {
+	put apps/web.yaml "$(cm web)"
+	run -0 sluice sync "$NAME"
+	[ "$(live web)" = 1 ]
+	drop apps/web.yaml
+	run -0 sluice sync "$NAME"
+	[ "$(live web)" = absent ]
+	[ "$(live cm)" = "$NAME" ]
+	jq -e '.deleted == ["default:configmap/web"]' \
+	    "$SLUICE_STATE_DIR/$NAME/sync.json"
+}
+
+@test "supervisor: a broken file blocks nothing else and deletes nothing" {
+	put apps/web.yaml "$(cm web)"
+	run -0 sluice sync "$NAME"
+	tag=$(tag_of)
+	put apps/web.yaml 'kind: ConfigMap
+metadata: {name: web
+data: "unclosed'
+	put apps/new.yaml "$(cm new 2)"
+	run -1 sluice sync "$NAME"
+	[ "$(live new)" = 2 ]	# blocks nothing else
+	[ "$(live web)" = 1 ]	# deletes nothing
+	[ "$(tag_of)" = "$tag" ]
+	run -0 sluice status -o json
+	printf '%s\n' "$output" | jq -e '.[0].sync | .ok == false and .exit == 1
+	    and (.errors | any(.stage == "manifest-gen"
+	        and .file == "apps/web.yaml"))'
+	run -0 sluice status "$NAME"
+	[[ $output == *"last errors:"*"manifest-gen: apps/web.yaml"* ]]
+}
+
+@test "supervisor: a stage killed mid-pass leaves the tag and deletes nothing" {
+	put apps/web.yaml "$(cm web)"
+	run -0 sluice sync "$NAME"
+	tag=$(tag_of)
+	drop apps/web.yaml
+	put apps/new.yaml "$(cm new)"
+	envfile "$NAME" \
+	    "SYNC_STAGES_BEFORE_APPLY=sh $FIXTURES/stages/die-after.sh 2"
+	run -137 sluice sync "$NAME"
+	[ "$(live web)" = 1 ]
+	[ "$(live new)" = absent ]
+	[ "$(tag_of)" = "$tag" ]
+	jq -e '.stages | map(select(.stage == "sh")) | .[0].exit == 137' \
+	    "$SLUICE_STATE_DIR/$NAME/sync.json"
+	# without the stage, the next pass completes
+	envfile "$NAME"
+	run -0 sluice sync "$NAME"
+	[ "$(live web)" = absent ]
+	[ "$(tag_of)" = "$(head_of)" ]
+}
+
+@test "supervisor: a user's own stage (jq alone) is spliced in and counted" {
+	put apps/lb.yaml 'apiVersion: v1
+kind: Service
+metadata: {name: lb, namespace: default}
+spec: {type: LoadBalancer, ports: [{port: 80}]}'
+	envfile "$NAME" \
+	    "SYNC_STAGES_BEFORE_APPLY=sh $FIXTURES/stages/no-lb.sh"
+	run -1 sluice sync "$NAME"	# no-lb exits 0, its end says not ok
+	[ "$(live cm)" = "$NAME" ]
+	[ "$(tag_of)" = none ]
+	run -0 kube_curl -o /dev/null -w '%{http_code}' \
+	    "$KUBE_URL/api/v1/namespaces/default/services/lb"
+	[ "$output" = 404 ]
+	run -0 sluice config check "$NAME"
+	[[ $output == *"| 'sh' '$FIXTURES/stages/no-lb.sh'"*"| kube-apply"* ]]
+}
+
+@test "supervisor: a newer image tag is committed to Git and then applied" {
+	put apps/web.yaml "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  annotations:
+    fluxcd.io/automated: \"true\"
+    fluxcd.io/tag.app: semver:~1
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: $REG/team/web:1.0.0"
+	envfile "$NAME" "REGISTRY_INSECURE_HOST=$REG" \
+	    "REGISTRY_EXCLUDE_IMAGE=index.docker.io/*" GIT_USER=bot \
+	    GIT_EMAIL=bot@example.com
+	run -0 sluice sync "$NAME"
+	before=$(head_of)
+	run -0 sluice images "$NAME"
+	[ "$(head_of)" != "$before" ]
+	git --git-dir="$SRV/$NAME.git" show main:apps/web.yaml |
+	    grep -qx "        image: $REG/team/web:1.1.0"
+	jq -e '.updates | length == 1 and .[0].to == "'"$REG"'/team/web:1.1.0"' \
+	    "$SLUICE_STATE_DIR/$NAME/images.json"
+	run -0 sluice sync "$NAME"
+	run -0 kube_curl "$KUBE_URL/apis/apps/v1/namespaces/default/deployments/web"
+	[ "$(printf '%s' "$output" |
+	    jq -r '.spec.template.spec.containers[0].image')" = \
+	    "$REG/team/web:1.1.0" ]
+	run -0 sluice status "$NAME"
+	[[ $output == *"automation ok"*"1 updates"* ]]
+}
+
+@test "supervisor: two sources on one host" {
+	other=o$BATS_TEST_NUMBER
+	git_seed_repo "$SRV" "$other"
+	git_push_commit "$SRV" "$other" "two" apps2/two.yaml "$(cm two 2)" \
+	    >/dev/null
+	envfile "$other" GIT_PATH=apps2
+	run -0 sluice sync "$NAME"
+	run -0 sluice sync "$other"
+	[ "$(live cm)" = "$NAME" ]
+	[ "$(live two)" = 2 ]
+	run -0 sluice status -o json
+	printf '%s\n' "$output" | jq -e --arg a "$NAME" --arg b "$other" \
+	    'map(.source) | sort == ([$a, $b] | sort)'
+	# the second source's gc never prunes the first's objects
+	run -0 sluice sync "$other"
+	[ "$(live cm)" = "$NAME" ]
+}
+
+@test "supervisor: overlapping passes are refused with 75" {
+	mkdir -p "$SLUICE_STATE_DIR/$NAME"
+	# the sleep itself holds the lock, so stopping it frees the lock
+	(exec 9>"$SLUICE_STATE_DIR/$NAME/lock" && flock 9 && exec sleep 30) &
+	BG_PID=$!
+	wait_for "! flock -n '$SLUICE_STATE_DIR/$NAME/lock' true"
+	run -75 --separate-stderr sluice sync "$NAME"
+	[[ $stderr == *"holds"*"/lock"* ]]
+	run -75 sluice images "$NAME"
+	[ "$(live cm)" = absent ]
+	stop_pid "$BG_PID"
+	BG_PID=
+	run -0 sluice sync "$NAME"
+}
+
+@test "supervisor: notifications (generic and Slack) and a failing notifier" {
+	python3 "$FIXTURES/stages/webhook.py" "$BATS_TEST_TMPDIR/port" \
+	    "$BATS_TEST_TMPDIR/posts" 3>&- &
+	BG_PID=$!
+	wait_for "[ -s '$BATS_TEST_TMPDIR/port' ]"
+	port=$(cat "$BATS_TEST_TMPDIR/port")
+	envfile "$NAME" "NOTIFY_URL=http://127.0.0.1:$port/hook/s3cr3t"
+	run -0 sluice sync "$NAME"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/posts")" -eq 1 ]
+	jq -e '.path == "/hook/s3cr3t" and .type == "application/json"
+	    and .body.type == "sluice.pass" and .body.ok
+	    and .body.created == ["default:configmap/cm"]' \
+	    "$BATS_TEST_TMPDIR/posts"
+	run -0 sluice sync "$NAME"	# nothing changed: no POST
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/posts")" -eq 1 ]
+	envfile "$NAME" "NOTIFY_URL=http://127.0.0.1:$port/slack" \
+	    NOTIFY_FORMAT=slack
+	put apps/web.yaml "$(cm web)"
+	run -0 sluice sync "$NAME"
+	tail -n 1 "$BATS_TEST_TMPDIR/posts" | jq -e '.path == "/slack"
+	    and (.body.text | test("sync pass over \\*'"$NAME"'\\* applied"))
+	    and (.body.attachments[0].fields[0].value
+	         == "default:configmap/web")'
+	# a failing notifier never fails the pass, nor shows its URL
+	stop_pid "$BG_PID"
+	BG_PID=
+	envfile "$NAME" "NOTIFY_URL=http://127.0.0.1:$port/hook/s3cr3t"
+	put apps/x.yaml "$(cm x)"
+	run -0 --separate-stderr sluice sync "$NAME"
+	[ "$(live x)" = 1 ]
+	[[ $stderr == *"notification failed"* ]]
+	[[ $stderr != *s3cr3t* ]]
+}
+
+@test "supervisor: the metrics textfile" {
+	envfile "$NAME" "METRICS_DIR=$BATS_TEST_TMPDIR/metrics"
+	put apps/web.yaml "$(cm web)"
+	run -0 sluice sync "$NAME"
+	f=$BATS_TEST_TMPDIR/metrics/sluice-$NAME.prom
+	grep -qx "sluice_objects{source=\"$NAME\",result=\"created\"} 2" "$f"
+	grep -qx "sluice_pass_exit_status{source=\"$NAME\",pass=\"sync\"} 0" "$f"
+	grep -q "^sluice_pass_duration_seconds{source=\"$NAME\",pass=\"sync\"} [0-9.]*$" "$f"
+	grep -q "^sluice_pass_last_success_timestamp_seconds{source=\"$NAME\",pass=\"sync\"} [1-9][0-9]*$" "$f"
+	drop apps/web.yaml
+	run -0 sluice sync "$NAME"
+	grep -qx "sluice_deletions{source=\"$NAME\"} 1" "$f"
+	envfile "$NAME" "METRICS_DIR=$BATS_TEST_TMPDIR/metrics" \
+	    "REGISTRY_EXCLUDE_IMAGE=*"
+	run -0 sluice images "$NAME"
+	grep -qx "sluice_images_scanned{source=\"$NAME\"} 0" "$f"
+	grep -qx "sluice_image_updates{source=\"$NAME\"} 0" "$f"
+	grep -qx "sluice_pass_exit_status{source=\"$NAME\",pass=\"images\"} 0" "$f"
+	grep -qx "sluice_deletions{source=\"$NAME\"} 1" "$f"	# kept
+	[ -z "$(find "$BATS_TEST_TMPDIR/metrics" -name '*.tmp*')" ]
+}
+
+@test "supervisor: sluice run polls, and starts early on the trigger file" {
+	envfile "$NAME" GIT_POLL_INTERVAL=1h AUTOMATION_INTERVAL=1h \
+	    "REGISTRY_EXCLUDE_IMAGE=*"
+	sluice run "$NAME" 2>"$BATS_TEST_TMPDIR/run.log" 3>&- &
+	BG_PID=$!
+	wait_for "[ -s '$SLUICE_STATE_DIR/$NAME/images.json' ]"
+	[ "$(live cm)" = "$NAME" ]
+	put apps/web.yaml "$(cm web 5)"
+	images_before=$(cksum <"$SLUICE_STATE_DIR/$NAME/images.json")
+	SLUICE_SYSTEMCTL=false sluice trigger "$NAME"
+	wait_for "[ \"\$(live web)\" = 5 ]" 500
+	[ ! -e "$SLUICE_STATE_DIR/$NAME/trigger" ]
+	# a sync trigger starts no automation pass; an images one does
+	[ "$(cksum <"$SLUICE_STATE_DIR/$NAME/images.json")" = "$images_before" ]
+	SLUICE_SYSTEMCTL=false sluice trigger "$NAME" images
+	wait_for "[ \"\$(cksum <'$SLUICE_STATE_DIR/$NAME/images.json')\" != '$images_before' ]" 500
+	[ ! -e "$SLUICE_STATE_DIR/$NAME/trigger" ]
+}
+
+@test "supervisor: config check names file and line, hides secrets" {
+	f=$SLUICE_CONFIG_DIR/$NAME.env
+	envfile "$NAME" 'SLUICE_GIT_PASSWORD=hunter2' \
+	    'NOTIFY_URL=https://hooks.example.com/T0/s3cr3t'
+	sed -i "s|^GIT_URL=.*|GIT_URL=https://bot:pa55@example.com/r.git|" "$f"
+	run -0 sluice config check "$NAME"
+	[[ $output == *"| kube-apply '--kubeconfig'"* ]]
+	[[ $output == *"| gc "* ]]
+	[[ $output != *hunter2* && $output != *s3cr3t* && $output != *pa55* ]]
+	envfile "$NAME" 'GIT_BRANCHH=main' 'SYNC_INTERVAL=5 minutes' \
+	    'GIT_READONLY=maybe' 'echo=$(touch '"$BATS_TEST_TMPDIR"'/pwned)' \
+	    'garbage line'
+	run -78 --separate-stderr sluice config check "$NAME"
+	[[ $stderr == *"$f:7: unknown variable 'GIT_BRANCHH'"* ]]
+	[[ $stderr == *"$f:8: SYNC_INTERVAL: '5 minutes' is not a duration"* ]]
+	[[ $stderr == *"$f:9: GIT_READONLY: 'maybe' is not a boolean"* ]]
+	[[ $stderr == *"$f:11: not KEY=VALUE"* ]]
+	[ ! -e "$BATS_TEST_TMPDIR/pwned" ]
+	run -78 sluice sync "$NAME"
+	printf 'GIT_BRANCH=main\n' >"$BATS_TEST_TMPDIR/only.env"
+	run -78 --separate-stderr sluice config check \
+	    --config "$BATS_TEST_TMPDIR/only.env" "$NAME"
+	[[ $stderr == *"GIT_URL is not set"* ]]
+	run -64 sluice sync
+	run -64 sluice sync ../x
+	run -78 sluice sync no-such-source
+}
