@@ -556,9 +556,13 @@ notify () {
 	else
 		jq -c '{type: "sluice.pass"} + .' "$sdir/$pass.json" >"$dir/notify"
 	fi
+	# the URL through a curl config file, not argv: a webhook URL holds
+	# its secret, and argv is visible to every user in ps
+	(umask 077 && printf 'url = "%s"\n' "$(printf '%s' "$NOTIFY_URL" |
+	    sed 's/[\\"]/\\&/g')" >"$dir/curl.cfg")
 	if ! curl -sS -o /dev/null --max-time 10 --fail \
 	    -H 'Content-Type: application/json' --data-binary @"$dir/notify" \
-	    -- "$NOTIFY_URL" 2>"$dir/curl.err"; then
+	    -K "$dir/curl.cfg" 2>"$dir/curl.err"; then
 		# curl's message names the host at most, never the path's token
 		log warning "notification failed: $(sed 's|https\{0,1\}://[^ ]*|NOTIFY_URL|g' "$dir/curl.err" | head -1)"
 	fi
