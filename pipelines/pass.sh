@@ -410,6 +410,30 @@ user_stages () {
 	done
 }
 
+# sync_stages: the sync pass after git-fetch, with the user's stages
+# (kube-apply --full when $full is set)
+sync_stages () {
+	user_stages SYNC_STAGES_AFTER_FETCH
+	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
+	user_stages SYNC_STAGES_BEFORE_APPLY
+	stage kube-apply "kube-apply ${full:+--full }$(F=; apply_flags; printf %s "$F")"
+	user_stages SYNC_STAGES_AFTER_APPLY
+	if bool SYNC_GARBAGE_COLLECTION || bool SYNC_GARBAGE_COLLECTION_DRY; then
+		stage gc "gc $(F=; gc_flags; printf %s "$F")"
+	fi
+	user_stages SYNC_STAGES_AFTER_GC
+}
+
+# images_stages: the automation pass after git-fetch
+images_stages () {
+	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_BEFORE_SCAN
+	stage img-scan "img-scan $(F=; scan_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_BEFORE_UPDATE
+	stage img-update "img-update $(F=; update_flags; printf %s "$F")"
+	user_stages AUTOMATION_STAGES_AFTER_UPDATE
+}
+
 # run_stages IN OUT: run the stages as one pipeline from file IN; the
 # last stage's records go to OUT (and, all but object bodies, to the
 # journal). Sets rc_I for each stage and $status.
@@ -641,15 +665,7 @@ sync_pass () {
 		mode=sync
 	fi
 	nstages=0
-	user_stages SYNC_STAGES_AFTER_FETCH
-	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
-	user_stages SYNC_STAGES_BEFORE_APPLY
-	stage kube-apply "kube-apply ${full:+--full }$(F=; apply_flags; printf %s "$F")"
-	user_stages SYNC_STAGES_AFTER_APPLY
-	if bool SYNC_GARBAGE_COLLECTION || bool SYNC_GARBAGE_COLLECTION_DRY; then
-		stage gc "gc $(F=; gc_flags; printf %s "$F")"
-	fi
-	user_stages SYNC_STAGES_AFTER_GC
+	sync_stages
 	run_stages "$dir/fetch" "$dir/stream"
 	# restore git-fetch as stage 1 for the summary
 	{
@@ -707,12 +723,7 @@ images_pass () {
 		finish images
 	fi
 	nstages=0
-	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
-	user_stages AUTOMATION_STAGES_BEFORE_SCAN
-	stage img-scan "img-scan $(F=; scan_flags; printf %s "$F")"
-	user_stages AUTOMATION_STAGES_BEFORE_UPDATE
-	stage img-update "img-update $(F=; update_flags; printf %s "$F")"
-	user_stages AUTOMATION_STAGES_AFTER_UPDATE
+	images_stages
 	run_stages "$dir/fetch" "$dir/stream"
 	i=$nstages
 	while [ "$i" -gt 0 ]; do
@@ -758,17 +769,9 @@ config_check () {
 	    "$GIT_POLL_INTERVAL_S" "$SYNC_INTERVAL_S" "$AUTOMATION_INTERVAL_S"
 	dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-check.XXXXXX")
 	trap 'rm -rf "$dir"' EXIT
-	nstages=0
+	nstages=0 full=
 	stage git-fetch "git-fetch $(F=; fetch_flags; printf %s "$F")"
-	user_stages SYNC_STAGES_AFTER_FETCH
-	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
-	user_stages SYNC_STAGES_BEFORE_APPLY
-	stage kube-apply "kube-apply $(F=; apply_flags; printf %s "$F")"
-	user_stages SYNC_STAGES_AFTER_APPLY
-	if bool SYNC_GARBAGE_COLLECTION || bool SYNC_GARBAGE_COLLECTION_DRY; then
-		stage gc "gc $(F=; gc_flags; printf %s "$F")"
-	fi
-	user_stages SYNC_STAGES_AFTER_GC
+	sync_stages
 	printf '\nsync pass:\n'
 	show_stages
 	if ! bool SYNC_GARBAGE_COLLECTION && ! bool SYNC_GARBAGE_COLLECTION_DRY; then
@@ -777,12 +780,7 @@ config_check () {
 	printf '  then, when every stage ended ok: git-fetch ... --mark-synced COMMIT\n'
 	nstages=0
 	stage git-fetch "git-fetch $(F=; fetch_flags; printf %s "$F")"
-	stage manifest-gen "manifest-gen $(F=; gen_flags; printf %s "$F")"
-	user_stages AUTOMATION_STAGES_BEFORE_SCAN
-	stage img-scan "img-scan $(F=; scan_flags; printf %s "$F")"
-	user_stages AUTOMATION_STAGES_BEFORE_UPDATE
-	stage img-update "img-update $(F=; update_flags; printf %s "$F")"
-	user_stages AUTOMATION_STAGES_AFTER_UPDATE
+	images_stages
 	printf '\nautomation pass:\n'
 	if bool GIT_READONLY || bool REGISTRY_DISABLE_SCANNING; then
 		printf '  (skipped: GIT_READONLY or REGISTRY_DISABLE_SCANNING)\n'
