@@ -36,7 +36,7 @@ OBJ      = $(patsubst %.c,$(O)/%.o,$(wildcard lib/*.c tools/*.c \
            tests/unit/*.c tests/bench/*.c tests/fuzz/*.c))
 SHELL_FILES = pipelines/sluice $(wildcard pipelines/*.sh) \
            $(wildcard tests/*.sh tests/bench/*.sh tests/servers/*.sh \
-           tests/fixtures/stages/*.sh) .ci/run
+           tests/fixtures/stages/*.sh examples/*.sh) .ci/run
 TESTS    = $(UNITS) $(wildcard tests/*.bats tests/pipelines/*.bats)
 
 all: $(TOOLS) $(O)/bin/sluice $(O)/bin/pass.sh $(O)/bin/pass-summary.jq
