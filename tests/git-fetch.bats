@@ -271,6 +271,23 @@ lifecycle() {
 	run --separate-stderr -64 gf --git-url "$url" "${auth[@]}" --mark-synced nope
 }
 
+@test "git-fetch: a refused tag push is tried again next time, not taken as done" {
+	# a non-bare repository over file://: libgit2 refuses to push to it
+	mkdir "$BATS_TEST_TMPDIR/work"
+	commit_dir "$BATS_TEST_TMPDIR/work" >/dev/null
+	url="file://$BATS_TEST_TMPDIR/work"
+	run --separate-stderr -0 gf --source t --git-url "$url"
+	first=$(rev_field commit)
+	run --separate-stderr -78 gf --source t --git-url "$url" --mark-synced "$first"
+	[[ $stderr == *non-bare* ]]
+	# the mirror's tag went back with the push: no false "already"
+	[ -z "$(git --git-dir="$STATE/t/mirror.git" tag)" ]
+	run --separate-stderr -78 gf --source t --git-url "$url" --mark-synced "$first"
+	[[ $stderr != *already* ]]
+	run --separate-stderr -0 gf --source t --git-url "$url"
+	[ "$(rev_field synced)" = null ]
+}
+
 @test "git-fetch: --git-sync-tag names the tag" {
 	git_seed_repo "$SRV" label
 	url="git://127.0.0.1:$GITD_PORT/label.git"

@@ -556,7 +556,8 @@ mark_synced(struct run *r)
 	char hex[GIT_OID_HEXSZ + 2];
 	git_object *target = NULL, *peeled = NULL;
 	git_reference *tag = NULL;
-	int status;
+	git_oid old;
+	int status, had_tag = 0;
 
 	status = mirror_open_existing(&r->m, r->mirror_dir.s, &o->g.m, &err);
 	if (status != 0)
@@ -580,6 +581,10 @@ mark_synced(struct run *r)
 	if (git_reference_lookup(&tag, r->m.repo, ref.s) == 0) {
 		git_object *was = NULL;
 
+		if (git_reference_target(tag) != NULL) {
+			git_oid_cpy(&old, git_reference_target(tag));
+			had_tag = 1;
+		}
 		if (git_reference_peel(&was, tag, GIT_OBJECT_COMMIT) == 0 &&
 		    git_oid_equal(git_object_id(was), git_object_id(peeled))) {
 			git_object_free(was);
@@ -592,8 +597,22 @@ mark_synced(struct run *r)
 		goto out;
 	buf_addf(&spec, "+%s:%s", ref.s, ref.s);
 	status = mirror_push(&r->m, spec.s, &err);
-	if (status == 0)
+	if (status == 0) {
 		log_info("moved '%s' to %s", o->g.m.sync_tag, hex);
+	} else {
+		/* the mirror's tag stands for the remote's: put it back, or
+		 * the next pass would find it "already" marking the commit
+		 * and never push it */
+		git_reference *back = NULL;
+
+		if (had_tag ? git_reference_create(&back, r->m.repo, ref.s,
+		    &old, 1, "sluice: push failed") < 0 :
+		    git_reference_remove(r->m.repo, ref.s) < 0)
+			log_warn("cannot restore '%s' in the mirror: %s",
+			    ref.s, git_error_last() ?
+			    git_error_last()->message : "?");
+		git_reference_free(back);
+	}
 out:
 	if (status != 0)
 		log_event(LOG_ERROR, (const char *const[]){ "source", o->g.source,
