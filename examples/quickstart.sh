@@ -158,10 +158,8 @@ REGISTRY_INSECURE_HOST=$reg
 SLUICE_STATE_DIR='$scratch/state'
 END
 cat "$scratch/etc/demo.env"
-# sluice status reads SLUICE_STATE_DIR from the environment only, not
-# from a source's env file: set it in both
-SLUICE_CONFIG_DIR=$scratch/etc SLUICE_STATE_DIR=$scratch/state
-export SLUICE_CONFIG_DIR SLUICE_STATE_DIR
+SLUICE_CONFIG_DIR=$scratch/etc
+export SLUICE_CONFIG_DIR
 sluice config check demo
 
 deployment=$scratch/cluster/demo/deployment/web.yaml
@@ -205,6 +203,6 @@ cat <<END
   logs/           each pass's records (NDJSON)
   registry/       the registry's storage, config and log (it is stopped)
 A sync pass needs no registry; to run one after a change of your own:
-  export SLUICE_CONFIG_DIR=$scratch/etc SLUICE_STATE_DIR=$scratch/state
+  export SLUICE_CONFIG_DIR=$scratch/etc
   $bin/sluice sync demo && $bin/sluice status demo
 END

@@ -856,12 +856,17 @@ status_cmd () {
 	rc=0
 	for s in "$@"; do
 		f=
+		# a source's env file may name its own state folder
+		sstate=$(sed -n "s/^[[:space:]]*SLUICE_STATE_DIR[[:space:]]*=[[:space:]]*[\"']\{0,1\}\([^\"']*\)[\"']\{0,1\}[[:space:]]*\$/\\1/p" \
+		    "${SLUICE_CONFIG_DIR:-/etc/sluice}/$s.env" 2>/dev/null |
+		    tail -n 1)
+		: "${sstate:=$state}"
 		for p in sync images; do
-			[ -s "$state/$s/$p.json" ] && f="$f $state/$s/$p.json"
+			[ -s "$sstate/$s/$p.json" ] && f="$f $sstate/$s/$p.json"
 		done
 		if [ -z "$f" ]; then
 			printf "%s: no pass over '%s' yet (in %s)\n" "$me" "$s" \
-			    "$state" >&2
+			    "$sstate" >&2
 			rc=1
 			jq -n --arg s "$s" '{source: $s, sync: null, images: null}'
 			continue

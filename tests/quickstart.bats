@@ -92,7 +92,9 @@ applied() {
 	[ "$(find "$QS/cluster" -type f | wc -l)" = 4 ]
 	[ "$(git --git-dir="$QS/state/demo/mirror.git" rev-parse \
 	    'refs/tags/flux-sync^{commit}')" = "$head" ]
-	SLUICE_STATE_DIR=$QS/state run -0 sluice status demo
+	# status finds the state folder the env file names
+	SLUICE_CONFIG_DIR=$QS/etc SLUICE_STATE_DIR=/nonexistent \
+	    run -0 sluice status demo
 	[[ $output == *"1 configured, 3 unchanged"* ]]
 	[ "$(grep '^Deployment demo/web runs ' "$BATS_FILE_TMPDIR/out" |
 	    tail -n 1)" = "Deployment demo/web runs $REG/demo/web:1.1.0" ]
