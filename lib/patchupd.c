@@ -165,7 +165,8 @@ patchupd_edit(const struct fluxcfg *cfg, const char *root, const char *target,
 	rc = 0;
 out:
 	generate_objects_free(gen, ngen);
-	generate_objects_free(want, ngen);
+	if (want != NULL)
+		generate_objects_free(want, ngen);
 	generate_objects_free(docs, ndocs);
 	manifest_set_release(&set);
 	buf_release(&stream);
