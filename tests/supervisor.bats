@@ -257,7 +257,7 @@ spec:
 	# the sleep itself holds the lock, so stopping it frees the lock
 	(exec 9>"$SLUICE_STATE_DIR/$NAME/lock" && flock 9 && exec sleep 30) &
 	BG_PID=$!
-	wait_for "! flock -n '$SLUICE_STATE_DIR/$NAME/lock' true"
+	wait_for "! flock -n '$SLUICE_STATE_DIR/$NAME/lock' true" 1500
 	run -75 --separate-stderr sluice sync "$NAME"
 	[[ $stderr == *"holds"*"/lock"* ]]
 	run -75 sluice images "$NAME"
@@ -328,17 +328,17 @@ spec:
 	    "REGISTRY_EXCLUDE_IMAGE=*"
 	sluice run "$NAME" 2>"$BATS_TEST_TMPDIR/run.log" 3>&- &
 	BG_PID=$!
-	wait_for "[ -s '$SLUICE_STATE_DIR/$NAME/images.json' ]"
+	wait_for "[ -s '$SLUICE_STATE_DIR/$NAME/images.json' ]" 3000
 	[ "$(live cm)" = "$NAME" ]
 	put apps/web.yaml "$(cm web 5)"
 	images_before=$(cksum <"$SLUICE_STATE_DIR/$NAME/images.json")
 	SLUICE_SYSTEMCTL=false sluice trigger "$NAME"
-	wait_for "[ \"\$(live web)\" = 5 ]" 500
+	wait_for "[ \"\$(live web)\" = 5 ]" 3000
 	[ ! -e "$SLUICE_STATE_DIR/$NAME/trigger" ]
 	# a sync trigger starts no automation pass; an images one does
 	[ "$(cksum <"$SLUICE_STATE_DIR/$NAME/images.json")" = "$images_before" ]
 	SLUICE_SYSTEMCTL=false sluice trigger "$NAME" images
-	wait_for "[ \"\$(cksum <'$SLUICE_STATE_DIR/$NAME/images.json')\" != '$images_before' ]" 500
+	wait_for "[ \"\$(cksum <'$SLUICE_STATE_DIR/$NAME/images.json')\" != '$images_before' ]" 3000
 	[ ! -e "$SLUICE_STATE_DIR/$NAME/trigger" ]
 }
 
