@@ -445,6 +445,42 @@ commitopts_release(struct commitopts *o)
 }
 
 void
+commitopts_start(const char *tool, struct gitopts *g,
+    const struct commitopts *o)
+{
+	struct buf err = BUF_INIT;
+
+	if (g->readonly && !o->dry_run)
+		die(EXIT_CONFIG, "--git-readonly: %s commits to Git; give "
+		    "--dry-run to see what it would change", tool);
+	gitopts_finish(g);
+	git_libgit2_init();
+	if (!o->dry_run && mirror_global_init(&g->m, &err) != 0)
+		die(EXIT_CONFIG, "%s", err.s);
+	buf_release(&err);
+}
+
+void
+commitopts_end(struct gitopts *g, struct commitopts *o)
+{
+	gitopts_release(g);
+	git_libgit2_shutdown();
+	commitopts_release(o);
+}
+
+void
+commitopts_print_outcome(const struct commitopts *o, const char *hex,
+    const char *why)
+{
+	if (why != NULL)
+		printf("Nothing committed: %s\n", why);
+	else if (o->dry_run)
+		printf("Dry run: nothing committed.\n");
+	else if (*hex != '\0')
+		printf("Commit pushed:\t%.7s\n", hex);
+}
+
+void
 gitcommit_setup(struct gitcommit *c, const struct gitopts *g,
     const struct commitopts *o, const char *git_dir, const char *base)
 {

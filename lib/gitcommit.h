@@ -91,6 +91,23 @@ struct commitopts {
 int commitopts_flag(struct commitopts *o, int ch, const char *arg);
 void commitopts_release(struct commitopts *o);
 
+/*
+ * After the flags: refuse --git-readonly without --dry-run (exit 78; tool
+ * names the one that would commit), finish g, and set up libgit2 and the
+ * mirror's global settings. Exits on failure. commitopts_end undoes it
+ * and releases g and o.
+ */
+void commitopts_start(const char *tool, struct gitopts *g,
+    const struct commitopts *o);
+void commitopts_end(struct gitopts *g, struct commitopts *o);
+
+/*
+ * --output text's last line for a source: why nothing was committed, the
+ * dry run, or the commit pushed (hex, "" when none was needed).
+ */
+void commitopts_print_outcome(const struct commitopts *o, const char *hex,
+    const char *why);
+
 enum { GITCOMMIT_KEEP, GITCOMMIT_WRITE, GITCOMMIT_REMOVE };
 
 struct gitcommit {

@@ -974,12 +974,7 @@ print_table(const struct run *r, const struct source *s, const char *hex,
 		if (workload_find((struct source *)s, o->named[i]) == NULL)
 			printf("%-*s  %-8s  %s\n", wid, o->named[i], "skipped",
 			    "not a workload in the repository");
-	if (why != NULL)
-		printf("Nothing committed: %s\n", why);
-	else if (o->c.dry_run)
-		printf("Dry run: nothing committed.\n");
-	else if (*hex != '\0')
-		printf("Commit pushed:\t%.7s\n", hex);
+	commitopts_print_outcome(&o->c, hex, why);
 }
 
 static void
@@ -1135,13 +1130,7 @@ main(int argc, char *argv[])
 	    o.ref.tag == NULL || o.ref.digest != NULL))
 		die(EXIT_USAGE, "--update-image '%s': %s", o.image, err.len ?
 		    err.s : "give a tag (REPOSITORY:TAG)");
-	if (o.g.readonly && !o.c.dry_run)
-		die(EXIT_CONFIG, "--git-readonly: img-update commits to Git; "
-		    "give --dry-run to see what it would change");
-	gitopts_finish(&o.g);
-	git_libgit2_init();
-	if (!o.c.dry_run && mirror_global_init(&o.g.m, &err) != 0)
-		die(EXIT_CONFIG, "%s", err.s);
+	commitopts_start("img-update", &o.g, &o.c);
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
@@ -1180,10 +1169,8 @@ main(int argc, char *argv[])
 	strmap_release(&o.exclude, NULL);
 	free(o.named);
 	imgref_release(&o.ref);
-	gitopts_release(&o.g);
-	git_libgit2_shutdown();
+	commitopts_end(&o.g, &o.c);
 	rec_reader_release(&in);
 	buf_release(&err);
-	commitopts_release(&o.c);
 	return code;
 }

@@ -589,12 +589,7 @@ print_table(const struct run *r, const struct source *s, const char *hex,
 				printf("%s-%s", k ? ", " : "", t->a[k].key);
 		putchar('\n');
 	}
-	if (why != NULL)
-		printf("Nothing committed: %s\n", why);
-	else if (r->o->c.dry_run)
-		printf("Dry run: nothing committed.\n");
-	else if (*hex != '\0')
-		printf("Commit pushed:\t%.7s\n", hex);
+	commitopts_print_outcome(&r->o->c, hex, why);
 }
 
 static void
@@ -838,13 +833,7 @@ main(int argc, char *argv[])
 	    o.g.m.url == NULL) || (!o.automated && !o.locked &&
 	    o.ntags == 0 && o.tag_all == NULL))
 		tool_usage(usage_line);
-	if (o.g.readonly && !o.c.dry_run)
-		die(EXIT_CONFIG, "--git-readonly: policy commits to Git; give "
-		    "--dry-run to see what it would change");
-	gitopts_finish(&o.g);
-	git_libgit2_init();
-	if (!o.c.dry_run && mirror_global_init(&o.g.m, &err) != 0)
-		die(EXIT_CONFIG, "%s", err.s);
+	commitopts_start("policy", &o.g, &o.c);
 
 	memset(&r, 0, sizeof(r));
 	r.o = &o;
@@ -878,10 +867,8 @@ main(int argc, char *argv[])
 	tool_free_list(o.tag_c, o.ntags);
 	tool_free_list(o.tag_p, o.ntags);
 	free(o.tag_all);
-	gitopts_release(&o.g);
-	git_libgit2_shutdown();
+	commitopts_end(&o.g, &o.c);
 	rec_reader_release(&in);
 	buf_release(&err);
-	commitopts_release(&o.c);
 	return code;
 }
