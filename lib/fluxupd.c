@@ -265,23 +265,11 @@ out:
 	return rc;
 }
 
-/* Flux v1's policy name of an annotation key: "automated", "tag.app". */
+/* The policy an annotation key sets ("automated", "tag.app"). */
 static const char *
 policy_name(const char *key, struct buf *out)
 {
-	static const char *const prefixes[] = { "fluxcd.io/",
-	    "flux.weave.works/" };
-	size_t i;
-
-	buf_reset(out);
-	for (i = 0; i < 2; i++)
-		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0) {
-			buf_adds(out, key + strlen(prefixes[i]));
-			return out->s;
-		}
-	if (strncmp(key, "filter.fluxcd.io/", 17) == 0)
-		buf_addf(out, "tag.%s", key + 17);
-	else
+	if (!workload_policy_of(key, out))
 		buf_adds(out, key);
 	return out->s;
 }

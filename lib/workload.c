@@ -1,5 +1,6 @@
 #include "lib/workload.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -481,6 +482,39 @@ check_annotations(const json_t *annotations, struct buf *err)
 	return 0;
 }
 
+int
+workload_policy_of(const char *key, struct buf *name)
+{
+	const char *rest;
+
+	buf_reset(name);
+	if (starts_with(key, policy_prefix, &rest)) {
+		buf_adds(name, rest);
+		return 3;
+	}
+	if (starts_with(key, legacy_prefix, &rest)) {
+		buf_adds(name, rest);
+		return 2;
+	}
+	if (starts_with(key, filter_prefix, &rest)) {
+		buf_addf(name, "tag.%s", rest);
+		return 1;
+	}
+	return 0;
+}
+
+size_t
+workload_policy_keys(const char *policy, char keys[3][256])
+{
+	size_t n = 0;
+
+	snprintf(keys[n++], 256, "%s%s", policy_prefix, policy);
+	snprintf(keys[n++], 256, "%s%s", legacy_prefix, policy);
+	if (strncmp(policy, "tag.", 4) == 0)
+		snprintf(keys[n++], 256, "%s%s", filter_prefix, policy + 4);
+	return n;
+}
+
 static void
 read_policies(const json_t *annotations, struct workload *w)
 {
@@ -492,18 +526,9 @@ read_policies(const json_t *annotations, struct workload *w)
 	int pass;
 
 	/* lowest precedence first, so that a later pass overwrites */
-	for (pass = 0; pass < 3; pass++) {
+	for (pass = 1; pass <= 3; pass++) {
 		json_object_foreach((json_t *)annotations, key, jv) {
-			buf_reset(&name);
-			if (pass == 0 && starts_with(key, filter_prefix, &rest))
-				buf_addf(&name, "tag.%s", rest);
-			else if (pass == 1 &&
-			    starts_with(key, legacy_prefix, &rest))
-				buf_adds(&name, rest);
-			else if (pass == 2 &&
-			    starts_with(key, policy_prefix, &rest))
-				buf_adds(&name, rest);
-			else
+			if (workload_policy_of(key, &name) != pass)
 				continue;
 			strmap_put(&set, name.s, (void *)json_string_value(jv),
 			    NULL);

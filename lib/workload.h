@@ -128,4 +128,17 @@ const char *workload_tag_filter(const struct workload *w,
  */
 json_t *workload_pointer_get(const json_t *root, const char *ptr);
 
+/*
+ * The policy an annotation key sets ("automated", "locked_msg",
+ * "tag.app") into name: 3 for fluxcd.io/, 2 for flux.weave.works/, 1 for
+ * filter.fluxcd.io/ (the precedence above), 0 if it is no policy key.
+ */
+int workload_policy_of(const char *key, struct buf *name);
+
+/*
+ * The keys policy may be written under, in that precedence: fluxcd.io/,
+ * flux.weave.works/, and for "tag.C" filter.fluxcd.io/C. Returns how many.
+ */
+size_t workload_policy_keys(const char *policy, char keys[3][256]);
+
 #endif

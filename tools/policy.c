@@ -142,21 +142,6 @@ struct run {
 
 /* ---- the annotations ---- */
 
-static const char *const prefixes[] = { "fluxcd.io/", "flux.weave.works/" };
-
-/* The keys policy p (e.g. "automated", "tag.app") may be written under. */
-static size_t
-keys_of(const char *p, char keys[3][256])
-{
-	size_t n = 0, i;
-
-	for (i = 0; i < 2; i++)
-		snprintf(keys[n++], 256, "%s%s", prefixes[i], p);
-	if (strncmp(p, "tag.", 4) == 0)
-		snprintf(keys[n++], 256, "filter.fluxcd.io/%s", p + 4);
-	return n;
-}
-
 static void
 add_change(struct target *t, const char *key, const char *value)
 {
@@ -170,7 +155,7 @@ static void
 want(struct target *t, const json_t *ann, const char *p, const char *value)
 {
 	char keys[3][256];
-	size_t n = keys_of(p, keys), i;
+	size_t n = workload_policy_keys(p, keys), i;
 	const char *have;
 
 	for (i = 0; i < n; i++) {
