@@ -434,11 +434,12 @@ images_stages () {
 	user_stages AUTOMATION_STAGES_AFTER_UPDATE
 }
 
-# run_stages IN OUT: run the stages as one pipeline from file IN; the
-# last stage's records go to OUT (and, all but object bodies, to the
-# journal). Sets rc_I for each stage and $status.
+# run_stages IN OUT: run the stages after the first (git-fetch, which
+# fetch ran) as one pipeline from file IN; the last stage's records go to
+# OUT (and, all but object bodies, to the journal). Sets rc_I for each
+# stage and $status.
 run_stages () {
-	in=$1 i=0 pids=
+	in=$1 i=1 pids=
 	while [ "$i" -lt "$nstages" ]; do
 		i=$((i + 1))
 		eval "cmd=\$scmd_$i"
@@ -455,7 +456,7 @@ run_stages () {
 	done
 	# object records carry bodies (Secrets too): never in the journal
 	tee "$2" <"$dir/tail.fifo" | grep -v '^{"type":"object"' >&2 || true
-	i=0
+	i=1
 	for pid in $pids; do
 		i=$((i + 1))
 		wait "$pid" && rc=0 || rc=$?
@@ -673,20 +674,8 @@ sync_pass () {
 	else
 		mode=sync
 	fi
-	nstages=0
 	sync_stages
 	run_stages "$dir/fetch" "$dir/stream"
-	# restore git-fetch as stage 1 for the summary
-	{
-		i=$nstages
-		while [ "$i" -gt 0 ]; do
-			eval "sname_$((i + 1))=\$sname_$i rc_$((i + 1))=\$rc_$i"
-			i=$((i - 1))
-		done
-		sname_1=git-fetch
-		nstages=$((nstages + 1))
-	}
-	rc_1=0
 	if all_ok && has_end manifest-gen && has_end kube-apply &&
 	    ! bool DRY_RUN; then
 		F=
@@ -731,16 +720,8 @@ images_pass () {
 		[ "$status" -ne 0 ] || status=1
 		finish images
 	fi
-	nstages=0
 	images_stages
 	run_stages "$dir/fetch" "$dir/stream"
-	i=$nstages
-	while [ "$i" -gt 0 ]; do
-		eval "sname_$((i + 1))=\$sname_$i rc_$((i + 1))=\$rc_$i"
-		i=$((i - 1))
-	done
-	# shellcheck disable=SC2034 # read through eval, by stage_results
-	sname_1=git-fetch rc_1=0 nstages=$((nstages + 1))
 	finish images
 }
 
