@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # The supervisor (sluice sync, images, run, status, config check), end to
-# end against real servers: a git daemon, a docker-registry with images
-# pushed by skopeo, and the test Kubernetes API server.
+# end against real servers: a git daemon, sshd, a docker-registry with
+# images pushed by skopeo, and the test Kubernetes API server.
 
 bats_require_minimum_version 1.5.0
 
@@ -16,6 +16,8 @@ setup_file() {
 	mkdir -p "$SRV"
 	start_git_daemon "$SRV"
 	export GITD_PORT
+	start_sshd "$SRV"
+	export SSHD_PORT SSH_KEY SSH_KNOWN_HOSTS
 	start_kube_apiserver "$t/kube"
 	export KUBE_PORT KUBE_PID KUBE_URL KUBE_DIR KUBECONFIG_FILE KUBE_CA \
 	    KUBE_TOKEN
@@ -232,6 +234,40 @@ spec:
 	    "$REG/team/web:1.1.0" ]
 	run -0 sluice status "$NAME"
 	[[ $output == *"automation ok"*"1 updates"* ]]
+}
+
+@test "supervisor: over ssh, the sync pass applies and the automation pass pushes" {
+	put apps/web.yaml "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  annotations:
+    fluxcd.io/automated: \"true\"
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: $REG/team/web:1.0.0"
+	envfile "$NAME" "REGISTRY_INSECURE_HOST=$REG" \
+	    "REGISTRY_EXCLUDE_IMAGE=index.docker.io/*" GIT_USER=bot \
+	    GIT_EMAIL=bot@example.com "GIT_SSH_KEY=$SSH_KEY" \
+	    "GIT_KNOWN_HOSTS=$SSH_KNOWN_HOSTS"
+	sed -i "s|^GIT_URL=.*|GIT_URL=ssh://$(id -un)@127.0.0.1:$SSHD_PORT$SRV/$NAME.git|" \
+	    "$SLUICE_CONFIG_DIR/$NAME.env"
+	run -0 sluice sync "$NAME"
+	[ "$(live cm)" = "$NAME" ]
+	[ "$(tag_of)" = "$(head_of)" ]	# the tag was pushed over ssh
+	before=$(head_of)
+	run -0 sluice images "$NAME"
+	[ "$(git --git-dir="$SRV/$NAME.git" rev-parse main~1)" = "$before" ]
+	git --git-dir="$SRV/$NAME.git" show main:apps/web.yaml |
+	    grep -qx "        image: $REG/team/web:1.1.0"
+	run -0 sluice sync "$NAME"
+	[ "$(tag_of)" = "$(head_of)" ]
 }
 
 @test "supervisor: two sources on one host" {
