@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lib/jsonw.h"
+#include "lib/manifest_impl.h"
 #include "lib/log.h"
 #include "lib/rec.h"
 #include "lib/xalloc.h"
@@ -13,46 +14,12 @@
 
 #define STAGE "manifest-gen"
 
-/* An object waiting for its kind's scope: see manifest.h. */
-struct manifest_held {
-	char *file, *api_version, *kind, *name, *ns;
-	unsigned long doc;
-	long item;			/* -1: not a List item */
-	int ignored;
-	char *json;			/* the object as written in Git */
-	char *json_ns;			/* with the default namespace added */
-};
-
-/*
- * What one file produced, kept until the whole stream has parsed: only
- * then are its objects written and its IDs and CRDs remembered.
- */
-enum pending_what { PENDING_OBJECT, PENDING_ERROR, PENDING_HELD };
-
-struct pending {
-	enum pending_what what;
-	size_t off, len;		/* the record in the file's buffer */
-	char *id;			/* PENDING_OBJECT */
-	unsigned long doc;
-	char *crd_group, *crd_kind, *crd_scope;	/* a CRD object */
-	int ignored;
-	struct manifest_held held;	/* PENDING_HELD */
-};
-
-struct file_state {
-	struct manifest_set *set;
-	const char *file;
-	struct yml_doc *doc;
-	struct buf out;			/* records, newline-terminated */
-	struct pending *p;
-	size_t np, palloc;
-};
-
 void
 manifest_set_init(struct manifest_set *set, const struct manifest_opts *o)
 {
 	memset(set, 0, sizeof(*set));
 	set->o = *o;
+	buf_init(&set->object_head, 0);
 }
 
 static void
@@ -82,6 +49,7 @@ manifest_set_release(struct manifest_set *set)
 	for (i = 0; i < set->nheld; i++)
 		held_release(&set->held[i]);
 	free(set->held);
+	buf_release(&set->object_head);
 	memset(set, 0, sizeof(*set));
 }
 
@@ -91,8 +59,8 @@ manifest_seen(struct manifest_set *set, const char *file)
 	return strmap_get(&set->files, file) != NULL;
 }
 
-static void
-add_failed(struct manifest_set *set, const char *file)
+void
+manifest_add_failed(struct manifest_set *set, const char *file)
 {
 	if (strmap_put(&set->failed_set, file, (void *)1, NULL) == 0)
 		return;
@@ -102,8 +70,9 @@ add_failed(struct manifest_set *set, const char *file)
 }
 
 /* The fields every record of this source starts with, after "type". */
-static void
-record_head(struct jsonw *w, const struct manifest_set *set, const char *type)
+void
+manifest_record_head(struct jsonw *w, const struct manifest_set *set,
+    const char *type)
 {
 	jsonw_open(w);
 	jsonw_kstr(w, "type", type);
@@ -121,7 +90,7 @@ error_record(struct buf *b, const struct manifest_set *set, const char *file,
 	struct jsonw w;
 
 	jsonw_init(&w, b);
-	record_head(&w, set, "error");
+	manifest_record_head(&w, set, "error");
 	jsonw_kstr(&w, "file", file);
 	if (doc >= 0)
 		jsonw_kint(&w, "doc", doc);
@@ -166,13 +135,14 @@ manifest_fail(struct manifest_set *set, const char *file, unsigned long line,
 	rec_out_line(rec.s, rec.len - 1);
 	log_record_error(file, line, column, msg.s);
 	set->nerrors++;
-	add_failed(set, file);
+	manifest_add_failed(set, file);
 	buf_release(&msg);
 	buf_release(&rec);
 }
 
-static struct pending *
-new_pending(struct file_state *fs, enum pending_what what, unsigned long doc)
+struct pending *
+manifest_new_pending(struct file_state *fs, enum pending_what what,
+    unsigned long doc)
 {
 	struct pending *p;
 
@@ -188,8 +158,8 @@ new_pending(struct file_state *fs, enum pending_what what, unsigned long doc)
 	return p;
 }
 
-static void
-pending_release(struct pending *p)
+void
+manifest_pending_release(struct pending *p)
 {
 	free(p->id);
 	free(p->crd_group);
@@ -214,7 +184,7 @@ doc_error(struct file_state *fs, unsigned long doc, const struct yml_node *at,
 	va_start(ap, fmt);
 	buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
-	p = new_pending(fs, PENDING_ERROR, doc);
+	p = manifest_new_pending(fs, PENDING_ERROR, doc);
 	error_record(&fs->out, fs->set, fs->file, (long)doc, NULL,
 	    at ? yml_line(at) : 0, at ? yml_column(at) : 0, msg.s);
 	p->len = fs->out.len - p->off;
@@ -259,7 +229,7 @@ object_head(struct jsonw *w, const struct manifest_set *set,
     const char *file, unsigned long doc, long item, const char *id,
     enum kind_scope scope, int ignored)
 {
-	record_head(w, set, "object");
+	manifest_record_head(w, set, "object");
 	jsonw_kstr(w, "file", file);
 	jsonw_kint(w, "doc", (long long)doc);
 	if (item >= 0)
@@ -285,6 +255,9 @@ is_crd(const char *api_version, const char *kind)
 	    n == strlen("apiextensions.k8s.io") &&
 	    memcmp(g, "apiextensions.k8s.io", n) == 0;
 }
+
+/* For the built-in table alone: see manifest_cache_keep. */
+static const struct kinds no_crds = KINDS_INIT;
 
 static void
 handle_object(struct file_state *fs, unsigned long doc, long item,
@@ -324,7 +297,7 @@ handle_object(struct file_state *fs, unsigned long doc, long item,
 	scope = kinds_scope(&set->kinds, api_version, kind);
 
 	if (scope == KIND_SCOPE_UNKNOWN) {
-		p = new_pending(fs, PENDING_HELD, doc);
+		p = manifest_new_pending(fs, PENDING_HELD, doc);
 		p->held.file = xstrdup(fs->file);
 		p->held.api_version = xstrdup(api_version);
 		p->held.kind = xstrdup(kind);
@@ -353,9 +326,10 @@ handle_object(struct file_state *fs, unsigned long doc, long item,
 	} else {
 		make_id(&id, "<cluster>", kind, name);
 	}
-	p = new_pending(fs, PENDING_OBJECT, doc);
+	p = manifest_new_pending(fs, PENDING_OBJECT, doc);
 	p->id = buf_detach(&id, NULL);
 	p->ignored = ignored;
+	p->builtin = kinds_scope(&no_crds, api_version, kind) == scope;
 	if (is_crd(api_version, kind)) {
 		const struct yml_node *spec = yml_get(obj, "spec");
 		const char *group = yml_get_str(spec, "group");
@@ -433,8 +407,8 @@ handle_doc(struct file_state *fs, unsigned long doc, struct yml_node *root)
 }
 
 /* The file parsed: write what it produced, in order. */
-static int
-commit_file(struct file_state *fs)
+int
+manifest_commit_file(struct file_state *fs)
 {
 	struct manifest_set *set = fs->set;
 	struct buf loc = BUF_INIT, msg = BUF_INIT, rec = BUF_INIT;
@@ -499,6 +473,13 @@ int
 manifest_add_stream(struct manifest_set *set, const char *file,
     const char *data, size_t len)
 {
+	return manifest_add_blob(set, file, NULL, data, len);
+}
+
+int
+manifest_add_blob(struct manifest_set *set, const char *file,
+    const char *key, const char *data, size_t len)
+{
 	struct yml_doc doc = YML_DOC_INIT;
 	struct yml_error yerr;
 	struct yml_parser *parser;
@@ -527,12 +508,14 @@ manifest_add_stream(struct manifest_set *set, const char *file,
 		    yerr.msg);
 		ret = -1;
 	} else {
-		ret = commit_file(&fs);
+		ret = manifest_commit_file(&fs);
 		if (ret < 0)
-			add_failed(set, file);
+			manifest_add_failed(set, file);
+		if (key != NULL && set->cache != NULL)
+			manifest_cache_keep(&fs, key);
 	}
 	for (i = 0; i < fs.np; i++)
-		pending_release(&fs.p[i]);
+		manifest_pending_release(&fs.p[i]);
 	free(fs.p);
 	buf_release(&fs.out);
 	return ret;
@@ -591,7 +574,7 @@ write_held(struct manifest_set *set, struct manifest_held *h)
 		rec_out_line(rec.s, rec.len - 1);
 		log_record_error(h->file, 0, 0, msg.s);
 		set->nerrors++;
-		add_failed(set, h->file);
+		manifest_add_failed(set, h->file);
 		buf_release(&msg);
 		goto out;
 	}
@@ -623,6 +606,7 @@ end_record(const struct manifest_set *set, const struct manifest_opts *o,
 {
 	struct rec_count counts[] = {
 		{ "files", set ? set->nfiles : 0 },
+		{ "cached", set ? set->ncached : 0 },
 		{ "objects", set ? set->nobjects : 0 },
 		{ "ignored", set ? set->nignored : 0 },
 		{ "unknownScope", set ? set->nunknown : 0 },

@@ -38,6 +38,7 @@ struct manifest_opts {
 };
 
 struct manifest_held;
+struct rendercache;
 
 struct manifest_set {
 	struct manifest_opts o;
@@ -49,7 +50,10 @@ struct manifest_set {
 	size_t nfailed;
 	struct manifest_held *held;
 	size_t nheld, held_alloc;
-	unsigned long nfiles, nobjects, nignored, nerrors, nunknown;
+	struct rendercache *cache;	/* borrowed; NULL: none */
+	struct buf object_head;		/* what each object record starts
+					 * with, for the cache's replays */
+	unsigned long nfiles, ncached, nobjects, nignored, nerrors, nunknown;
 };
 
 void manifest_set_init(struct manifest_set *set,
@@ -65,6 +69,22 @@ int manifest_seen(struct manifest_set *set, const char *file);
  */
 int manifest_add_stream(struct manifest_set *set, const char *file,
     const char *data, size_t len);
+
+/*
+ * manifest_add_stream for the content of a blob whose identity is key (a
+ * blob id): with set->cache, what the file made is kept there under key,
+ * when that can be replayed exactly (see manifest_cache.c).
+ */
+int manifest_add_blob(struct manifest_set *set, const char *file,
+    const char *key, const char *data, size_t len);
+
+/*
+ * With set->cache: if the cache holds file under key, write what it made
+ * last time, exactly as manifest_add_blob would now, and return 1; else 0
+ * (and the caller reads and adds the blob).
+ */
+int manifest_from_cache(struct manifest_set *set, const char *file,
+    const char *key);
 
 /*
  * Write an "error" record about file (a file, a path, a .flux.yaml) and

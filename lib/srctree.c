@@ -247,6 +247,19 @@ out:
 	return ret;
 }
 
+int
+srctree_blob_id(struct srctree *t, const char *path, char *out)
+{
+	const git_tree_entry *e;
+
+	if (t->repo == NULL || *path == '\0' ||
+	    (e = entry_at(t, path)) == NULL ||
+	    kind_of_mode(git_tree_entry_filemode(e)) != SRCTREE_FILE)
+		return -1;
+	git_oid_tostr(out, GIT_OID_HEXSZ + 1, git_tree_entry_id(e));
+	return 0;
+}
+
 static int
 read_file(struct srctree *t, const char *path, struct buf *out, size_t max,
     struct buf *err)

@@ -49,6 +49,13 @@ enum srctree_kind srctree_stat(struct srctree *t, const char *path);
 int srctree_read(struct srctree *t, const char *path, struct buf *out,
     size_t max, struct buf *err);
 
+/*
+ * The id of the blob at path, in hex, into out (at least GIT_OID_HEXSZ + 1
+ * bytes): 0, or -1 if path is not a regular file of a git tree (a folder
+ * tree has no ids).
+ */
+int srctree_blob_id(struct srctree *t, const char *path, char *out);
+
 struct srctree_entry {
 	char *name;
 	enum srctree_kind kind;

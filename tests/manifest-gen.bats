@@ -544,3 +544,119 @@ EOF2
 	[ -f "$T/state/demo/checkout/gen/extra.yaml" ]
 	[ "$(cat "$T/state/demo/checkout.commit")" = "$commit" ]
 }
+
+# --- the render cache (--cache) ------------------------------------------
+
+# render_both NAME COMMIT [FLAGS...]: manifest-gen over $T/repo at COMMIT,
+# with and without --cache, into $T/NAME.plain and $T/NAME.cached; fails
+# unless the two are the same bytes but for the end record's cached count.
+render_both() {
+	local name=$1 commit=$2 rev
+	shift 2
+	rev=$(revision demo "$T/repo/.git" "$commit")
+	manifest-gen "$@" <<<"$rev" >"$T/$name.plain" 2>/dev/null || true
+	manifest-gen --cache --state-dir "$T/state" "$@" <<<"$rev" \
+	    >"$T/$name.cached" 2>"$T/$name.err" || true
+	diff <(grep -v '^{"type":"end"' "$T/$name.plain") \
+	    <(grep -v '^{"type":"end"' "$T/$name.cached")
+	diff <(grep '^{"type":"end"' "$T/$name.plain" | jq -c 'del(.counts.cached)') \
+	    <(grep '^{"type":"end"' "$T/$name.cached" | jq -c 'del(.counts.cached)')
+}
+
+# cached NAME: the end record's cached count of $T/NAME.cached
+cached() {
+	grep '^{"type":"end"' "$T/$1.cached" | jq '.counts.cached'
+}
+
+@test "manifest-gen: --cache writes what a run without it writes, and parses only new blobs" {
+	cp -r "$FIXTURES/manifest-gen/realworld" "$T/repo"
+	c1=$(commit_dir "$T/repo")
+	render_both first "$c1"
+	[ "$(cached first)" -eq 0 ]
+	[ "$(stat -c %a "$T/state/demo/render.cache")" = 600 ]
+	# every file but the broken two and the one with custom resources
+	render_both second "$c1"
+	[ "$(cached second)" -eq 7 ]
+	# one file changed, one duplicating an object of a cached file, one
+	# gone: the duplicate is still found, the changed file parsed again
+	sed -i 's/replicas: .*/replicas: 7/' "$T/repo/apps/podinfo/base/deployment.yaml"
+	grep -q 'replicas: 7' "$T/repo/apps/podinfo/base/deployment.yaml"
+	cp "$T/repo/infra/rbac.yaml" "$T/repo/infra/another-rbac.yaml"
+	git -C "$T/repo" rm -q lists/list.yml
+	c2=$(commit_dir "$T/repo")
+	render_both third "$c2"
+	[ "$(cached third)" -eq 5 ]
+	grep -q '"replicas":7' "$T/third.cached"
+	grep '^{"type":"error"' "$T/third.cached" |
+	    jqe 'select(.file == "infra/rbac.yaml") | .message | test("duplicate")'
+	# the gone file is gone from the cache too
+	! grep -q 'lists/list.yml' "$T/state/demo/render.cache"
+}
+
+@test "manifest-gen: --cache: a CRD's new scope reaches its custom resources" {
+	mkdir -p "$T/repo"
+	cat >"$T/repo/crd.yaml" <<'EOF2'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+EOF2
+	printf 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n' \
+	    >"$T/repo/widget.yaml"
+	c1=$(commit_dir "$T/repo")
+	render_both one "$c1"
+	render_both two "$c1"
+	grep -q '"id":"default:widget/w"' "$T/two.cached"
+	sed -i 's/scope: Namespaced/scope: Cluster/' "$T/repo/crd.yaml"
+	c2=$(commit_dir "$T/repo")
+	render_both three "$c2"
+	grep -q '"id":"<cluster>:widget/w"' "$T/three.cached"
+}
+
+@test "manifest-gen: --cache: another default namespace, or a damaged cache, is not used" {
+	cp -r "$FIXTURES/manifest-gen/realworld" "$T/repo"
+	c1=$(commit_dir "$T/repo")
+	render_both first "$c1"
+	render_both ns "$c1" --k8s-default-namespace other
+	[ "$(cached ns)" -eq 0 ]
+	grep -q '"id":"other:deployment/podinfo"' "$T/ns.cached"
+	render_both again "$c1" --k8s-default-namespace other
+	[ "$(cached again)" -eq 7 ]
+	# cut short, as by a crash: none of it is trusted
+	size=$(stat -c %s "$T/state/demo/render.cache")
+	truncate -s $((size - 40)) "$T/state/demo/render.cache"
+	render_both cut "$c1" --k8s-default-namespace other
+	[ "$(cached cut)" -eq 0 ]
+	# bytes changed inside an entry: its lengths no longer add up
+	render_both good "$c1" --k8s-default-namespace other
+	[ "$(cached good)" -eq 7 ]
+	sed -i 's/"kind":"Service"/"kind":"Servic"/' "$T/state/demo/render.cache"
+	render_both edited "$c1" --k8s-default-namespace other
+	[ "$(cached edited)" -eq 0 ]
+	grep -q '"kind":"Service"' "$T/edited.cached"
+	# not a cache at all
+	printf 'garbage\n' >"$T/state/demo/render.cache"
+	render_both garbage "$c1" --k8s-default-namespace other
+	[ "$(cached garbage)" -eq 0 ]
+	[ -z "$(find "$T/state" -name '*.tmp')" ]
+}
+
+@test "manifest-gen: --cache that cannot be written changes nothing but speed" {
+	cp -r "$FIXTURES/manifest-gen/realworld" "$T/repo"
+	c1=$(commit_dir "$T/repo")
+	mkdir -p "$T/state/demo"
+	chmod 500 "$T/state/demo"
+	if [ "$(id -u)" -eq 0 ]; then
+		# root writes anyway: a file in the way of the state folder
+		chmod 700 "$T/state/demo"
+		rm -rf "$T/state"
+		printf 'x' >"$T/state"
+	fi
+	render_both first "$c1"
+	render_both second "$c1"
+	[ "$(cached second)" -eq 0 ]
+	grep -q 'no render cache\|cannot write the render cache' "$T/second.err"
+}

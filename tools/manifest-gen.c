@@ -23,9 +23,15 @@
  * Flags: --dir DIR, --path P (repeatable or comma-separated; alias
  * --git-path), --source NAME, --k8s-default-namespace NS,
  * --manifest-generation, --sync-timeout DURATION, --state-dir DIR
- * ($SLUICE_STATE_DIR), --log-format auto|text|json.
+ * ($SLUICE_STATE_DIR), --cache, --log-format auto|text|json.
+ *
+ * --cache keeps, in STATE/SOURCE/render.cache, what each file rendered to,
+ * by blob id, and copies it from there while the blob is the same: a pass
+ * where one file changed parses one file (lib/manifest_cache.c says which
+ * files can be kept).
  * Exit: 0; 1 some records failed; 64 usage; 65 bad input stream; 74 I/O.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +45,7 @@
 #include "lib/log.h"
 #include "lib/manifest.h"
 #include "lib/rec.h"
+#include "lib/rendercache.h"
 #include "lib/srctree.h"
 #include "lib/tool.h"
 #include "lib/xalloc.h"
@@ -47,7 +54,7 @@
 static const char usage_line[] =
     "usage: manifest-gen [--dir DIR] [--path P]... [--source NAME]\n"
     "                    [--k8s-default-namespace NS] [--manifest-generation]\n"
-    "                    [--sync-timeout DURATION] [--state-dir DIR]\n"
+    "                    [--sync-timeout DURATION] [--state-dir DIR] [--cache]\n"
     "                    [--log-format auto|text|json]";
 
 static const char help_text[] =
@@ -67,11 +74,13 @@ static const char help_text[] =
     "  --sync-timeout DURATION      generator time limit (1m)\n"
     "  --state-dir DIR              where generator checkouts live\n"
     "                               ($SLUICE_STATE_DIR, /var/lib/sluice)\n"
+    "  --cache                      reuse what unchanged files rendered to\n"
+    "                               last time (kept in the state dir)\n"
     "  --log-format FORMAT          auto, text or json\n";
 
 enum {
 	OPT_DIR = 256, OPT_PATH, OPT_SOURCE, OPT_NAMESPACE, OPT_GENERATION,
-	OPT_SYNC_TIMEOUT, OPT_STATE_DIR, OPT_LOG_FORMAT, OPT_VERSION
+	OPT_SYNC_TIMEOUT, OPT_STATE_DIR, OPT_CACHE, OPT_LOG_FORMAT, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -83,6 +92,7 @@ static const struct option long_options[] = {
 	{ "manifest-generation", no_argument, NULL, OPT_GENERATION },
 	{ "sync-timeout", required_argument, NULL, OPT_SYNC_TIMEOUT },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "cache", no_argument, NULL, OPT_CACHE },
 	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -98,6 +108,7 @@ struct options {
 	int generation;
 	double sync_timeout;
 	const char *state_dir;
+	int cache;
 };
 
 static int
@@ -159,17 +170,23 @@ static void
 render_file(struct walk *wk, const char *path)
 {
 	struct buf err = BUF_INIT;
+	char key[GIT_OID_HEXSZ + 1];
+	int keyed;
 
 	if (manifest_seen(wk->set, path))
 		return;	/* overlapping paths: each file is read once */
+	keyed = wk->set->cache != NULL &&
+	    srctree_blob_id(wk->tree, path, key) == 0;
+	if (keyed && manifest_from_cache(wk->set, path, key))
+		return;
 	buf_reset(&wk->content);
 	if (srctree_read(wk->tree, path, &wk->content, MANIFEST_MAX_FILE,
 	    &err) < 0)
 		manifest_fail(wk->set, path, 0, 0, "cannot read '%s': %s",
 		    path, err.s);
 	else
-		manifest_add_stream(wk->set, path, wk->content.s,
-		    wk->content.len);
+		manifest_add_blob(wk->set, path, keyed ? key : NULL,
+		    wk->content.s, wk->content.len);
 	buf_release(&err);
 }
 
@@ -273,10 +290,14 @@ out:
 	buf_release(&cfg);
 }
 
-/* Render a whole source: every path, then the held objects and "end". */
+/*
+ * Render a whole source: every path, then the held objects and "end".
+ * With a cache, files whose blob it holds are copied from it.
+ */
 static int
 render_source(struct srctree *tree, const struct manifest_opts *mo,
-    const struct options *o, char **paths, size_t npaths)
+    const struct options *o, char **paths, size_t npaths,
+    struct rendercache *cache)
 {
 	struct manifest_set set;
 	struct walk wk;
@@ -284,6 +305,7 @@ render_source(struct srctree *tree, const struct manifest_opts *mo,
 	int ok;
 
 	manifest_set_init(&set, mo);
+	set.cache = cache;
 	wk.set = &set;
 	wk.tree = tree;
 	buf_init(&wk.content, 0);
@@ -298,6 +320,40 @@ render_source(struct srctree *tree, const struct manifest_opts *mo,
 	return ok ? 0 : -1;
 }
 
+/*
+ * The render cache of a source, STATE/SOURCE/render.cache, or NULL if
+ * there can be none (logged: the run goes on without).
+ */
+static struct rendercache *
+open_cache(const struct options *o, const char *source, const char *ns)
+{
+	struct buf dir = BUF_INIT, params = BUF_INIT;
+	struct rendercache *c = NULL;
+
+	if (*source == '\0' || strchr(source, '/') != NULL ||
+	    strcmp(source, ".") == 0 || strcmp(source, "..") == 0) {
+		log_warn("source name '%s' cannot name a state folder: no "
+		    "render cache", source);
+		goto out;
+	}
+	buf_addf(&dir, "%s/%s", o->state_dir, source);
+	if ((mkdir(o->state_dir, 0755) < 0 && errno != EEXIST) ||
+	    (mkdir(dir.s, 0700) < 0 && errno != EEXIST)) {
+		log_warn("cannot create '%s': %s: no render cache", dir.s,
+		    strerror(errno));
+		goto out;
+	}
+	buf_adds(&dir, "/render.cache");
+	/* what else decides what a file renders to */
+	buf_addf(&params, "manifest-gen %s; default namespace %s",
+	    SLUICE_VERSION, ns);
+	c = rendercache_open(dir.s, params.s);
+out:
+	buf_release(&dir);
+	buf_release(&params);
+	return c;
+}
+
 /* One "revision" record: 0, or -1 if anything in it failed. */
 static int
 handle_revision(const struct rec *r, const struct options *o)
@@ -306,6 +362,7 @@ handle_revision(const struct rec *r, const struct options *o)
 	const char *source, *commit, *git_dir;
 	struct manifest_opts mo;
 	struct srctree *tree;
+	struct rendercache *cache;
 	struct buf err = BUF_INIT;
 	char **paths = NULL;
 	size_t i, npaths = 0;
@@ -361,7 +418,11 @@ handle_revision(const struct rec *r, const struct options *o)
 		manifest_end_failed(&mo, err.s);
 		goto out;
 	}
-	ret = render_source(tree, &mo, o, paths, npaths);
+	cache = o->cache ? open_cache(o, source, o->default_ns) : NULL;
+	ret = render_source(tree, &mo, o, paths, npaths, cache);
+	if (cache != NULL)
+		(void)rendercache_commit(cache);
+	rendercache_close(cache);
 	srctree_free(tree);
 out:
 	free(paths);
@@ -403,6 +464,7 @@ main(int argc, char *argv[])
 			    "--sync-timeout");
 			break;
 		case OPT_STATE_DIR: o.state_dir = optarg; break;
+		case OPT_CACHE: o.cache = 1; break;
 		case OPT_LOG_FORMAT: tool_log_format(optarg); break;
 		case 'h': tool_help(help_text);
 		case OPT_VERSION:
@@ -422,7 +484,7 @@ main(int argc, char *argv[])
 		if (stat(o.dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			die(EXIT_USAGE, "--dir: '%s' is not a folder", o.dir);
 		tree = srctree_open_dir(o.dir);
-		if (render_source(tree, &mo, &o, o.paths, o.npaths) < 0)
+		if (render_source(tree, &mo, &o, o.paths, o.npaths, NULL) < 0)
 			tool_note(&st, 0);
 		srctree_free(tree);
 	} else {

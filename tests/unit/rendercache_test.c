@@ -1,0 +1,120 @@
+/* Unit tests of lib/rendercache: fields, entries kept and found, damage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/rendercache.h"
+#include "tests/unit/tap.h"
+
+static void
+test_fields(void)
+{
+	static const char *const bad[] = {
+		"", ":", "x", "3", "3:ab", "99999999999999999999999:a",
+		"18446744073709551615:", "-1:a",
+	};
+	struct buf b = BUF_INIT;
+	const char *p, *s;
+	size_t n, i;
+
+	rendercache_put(&b, "a\nb", 3);
+	rendercache_puts(&b, NULL);
+	rendercache_puts(&b, "");
+	is_str(b.s, "3:a\nb-0:", "fields written");
+	p = b.s;
+	ok(rendercache_get(&p, b.s + b.len, &s, &n) == 1 && n == 3 &&
+	    memcmp(s, "a\nb", 3) == 0, "a field with a newline read back");
+	ok(rendercache_get(&p, b.s + b.len, &s, &n) == 0, "NULL read back");
+	ok(rendercache_get(&p, b.s + b.len, &s, &n) == 1 && n == 0,
+	    "an empty field read back");
+	ok(p == b.s + b.len, "all of it read");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		p = bad[i];
+		ok(rendercache_get(&p, bad[i] + strlen(bad[i]), &s, &n) < 0 ||
+		    (*bad[i] == '-' && p == bad[i] + 1),
+		    "'%s' is not a field (or only the NULL at its start)",
+		    bad[i]);
+	}
+	buf_release(&b);
+}
+
+static void
+test_keep_find(const char *dir)
+{
+	struct buf path = BUF_INIT;
+	struct rendercache *c;
+	const char *d;
+	size_t n;
+	FILE *f;
+
+	buf_addf(&path, "%s/render.cache", dir);
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find(c, "a.yaml", "k1", &n) == NULL, "empty at first");
+	rendercache_keep(c, "a.yaml", "k1", "data\none", 8);
+	rendercache_keep(c, "b.yaml", "k2", "", 0);
+	ok(rendercache_commit(c) == 0, "committed");
+	rendercache_close(c);
+
+	c = rendercache_open(path.s, "v1");
+	d = rendercache_find(c, "a.yaml", "k1", &n);
+	ok(d != NULL && n == 8 && memcmp(d, "data\none", 8) == 0,
+	    "an entry found by file and key");
+	ok(rendercache_find(c, "a.yaml", "k9", &n) == NULL,
+	    "not under another key");
+	ok(rendercache_find(c, "b.yaml", "k2", &n) != NULL && n == 0,
+	    "an empty entry found");
+	ok(rendercache_find(c, "c.yaml", "k1", &n) == NULL, "nor another file");
+	/* this run keeps only b: a is gone from the next */
+	rendercache_keep(c, "b.yaml", "k2", "", 0);
+	ok(rendercache_commit(c) == 0, "committed again");
+	rendercache_close(c);
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find(c, "a.yaml", "k1", &n) == NULL &&
+	    rendercache_find(c, "b.yaml", "k2", &n) != NULL,
+	    "what a run did not keep is gone");
+	rendercache_close(c);
+
+	c = rendercache_open(path.s, "v2");
+	ok(rendercache_find(c, "b.yaml", "k2", &n) == NULL,
+	    "other params: nothing found");
+	rendercache_close(c);	/* not committed: the old file stays */
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find(c, "b.yaml", "k2", &n) != NULL,
+	    "a cache not committed leaves the old one");
+	rendercache_close(c);
+
+	/* an end mark that does not count the entries */
+	f = fopen(path.s, "w");
+	fputs("sluice-render-cache 1\n2:v1\nE 6:a.yaml2:k11:x\n. 2\n", f);
+	fclose(f);
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find(c, "a.yaml", "k1", &n) == NULL,
+	    "a miscounted file is not used");
+	rendercache_close(c);
+	f = fopen(path.s, "w");
+	fputs("sluice-render-cache 1\n2:v1\nE 6:a.yaml2:k11:x\n. 1\n", f);
+	fclose(f);
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find(c, "a.yaml", "k1", &n) != NULL && n == 1,
+	    "the same file, counted right, is");
+	rendercache_close(c);
+	unlink(path.s);
+	buf_release(&path);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/rendercache_test.XXXXXX";
+
+	test_fields();
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "mkdtemp");
+		return tap_done();
+	}
+	test_keep_find(dir);
+	rmdir(dir);
+	return tap_done();
+}
