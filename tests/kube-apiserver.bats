@@ -424,7 +424,8 @@ EOF
 	run -0 kube_stats
 	jq -e '.verbs.patch == 3 and .verbs.get == 1 and .verbs.list == 1
 	    and .faults == 3 and .codes."429" == 2 and .codes."503" == 1
-	    and .mutations == 3 and .reads == 2 and .apply == 3' <<<"$output"
+	    and .mutations == 3 and .reads == 2 and .apply == 3
+	    and .lastMutationNs > 0' <<<"$output"
 	kube_stats_reset
 	[ "$(kube_stats .total)" = 0 ]
 }

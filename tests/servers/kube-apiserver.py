@@ -28,7 +28,10 @@ Test-only control endpoints (no authentication; never on a real server):
                          the next COUNT requests that match fail with STATUS
     GET  /_test/faults   the faults still pending
     DELETE /_test/faults drop them
-    GET  /_test/stats    request counters; POST /_test/stats/reset zeroes them
+    GET  /_test/stats    request counters, and lastMutationNs (when the
+                         last mutating request was answered, Unix time in
+                         ns, for benchmarks); POST /_test/stats/reset
+                         zeroes them
     POST /_test/reset    empty store (default namespaces only), no faults,
                          zero counters
 """
@@ -801,7 +804,8 @@ class Stats:
         with self.lock:
             self.c = {"total": 0, "reads": 0, "mutations": 0, "discovery": 0,
                       "faults": 0, "connections": 0, "apply": 0,
-                      "dryRun": 0, "verbs": {}, "codes": {}, "resources": {}}
+                      "dryRun": 0, "verbs": {}, "codes": {}, "resources": {},
+                      "lastMutationNs": 0}
 
     def count(self, key, n=1):
         """Add n to a top-level counter."""
@@ -824,6 +828,7 @@ class Stats:
                 c["reads"] += 1
             else:
                 c["mutations"] += 1
+                c["lastMutationNs"] = time.time_ns()
 
     def snapshot(self):
         """A copy of the counters."""
