@@ -71,13 +71,15 @@ AUTOMATION_STAGES_BEFORE_SCAN:str AUTOMATION_STAGES_BEFORE_UPDATE:str
 AUTOMATION_STAGES_AFTER_UPDATE:str
 SLUICE_STATE_DIR:str SLUICE_LOG_FORMAT:str'
 
-kind_of () {	# kind_of NAME: its kind, or nothing
-	for v in $VARS; do
-		if [ "${v%%:*}" = "$1" ]; then
-			printf '%s\n' "${v#*:}"
+kind_of () {	# kind_of NAME: its kind in $k, or fail
+	for kv in $VARS; do
+		if [ "${kv%%:*}" = "$1" ]; then
+			k=${kv#*:}
 			return 0
 		fi
 	done
+	k=
+	return 1
 }
 
 # ours NAME: a name that looks like one of ours (a misspelt one is an error)
@@ -136,7 +138,7 @@ read_config () {
 			cfg_error "$n" "$key: unbalanced quote"
 			continue ;;
 		esac
-		if [ -z "$(kind_of "$key")" ] && ours "$key"; then
+		if ! kind_of "$key" && ours "$key"; then
 			cfg_error "$n" "unknown variable '$key'"
 			continue
 		fi
@@ -156,9 +158,39 @@ bool () {
 }
 
 # seconds DURATION: a Go duration (30s, 5m, 1h30m, 500ms) in whole
-# seconds (at least 1), or fail
+# seconds (at least 1) in $secs, or fail. Whole hours, minutes and
+# seconds are summed here, without a fork; fractions and milliseconds
+# (and sums too big for awk to print whole) are awk's, which has always
+# rounded them.
 seconds () {
-	printf '%s\n' "$1" | awk '
+	x=$1 secs=0
+	case $x in
+	'' | *.* | *ms*) seconds_awk "$1"; return ;;
+	esac
+	while [ -n "$x" ]; do
+		n=${x%%[!0-9]*}
+		x=${x#"$n"}
+		case $n in
+		'') return 1 ;;
+		??????????*) seconds_awk "$1"; return ;;
+		esac
+		n=${n#"${n%%[!0]*}"}	# 010 is not octal
+		case $x in
+		h*) secs=$((secs + ${n:-0} * 3600)) x=${x#h} ;;
+		m*) secs=$((secs + ${n:-0} * 60)) x=${x#m} ;;
+		s*) secs=$((secs + ${n:-0})) x=${x#s} ;;
+		*) return 1 ;;
+		esac
+	done
+	if [ "$secs" -gt 2147483647 ]; then
+		seconds_awk "$1"
+	elif [ "$secs" -lt 1 ]; then
+		secs=1
+	fi
+}
+
+seconds_awk () {
+	secs=$(printf '%s\n' "$1" | awk '
 	/^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$/ {
 		s = 0; x = $0
 		while (x != "") {
@@ -173,7 +205,7 @@ seconds () {
 		s = int(s + 0.999); if (s < 1) s = 1
 		print s; ok = 1
 	}
-	END { exit !ok }'
+	END { exit !ok }')
 }
 
 # check_config: validate every variable set; count errors
@@ -192,7 +224,7 @@ check_config () {
 			*) cfg_error "$ln" "$name: '$val' is not a boolean (true, false, yes, no, 1, 0)" ;;
 			esac ;;
 		dur)
-			seconds "$val" >/dev/null ||
+			seconds "$val" ||
 			    cfg_error "$ln" "$name: '$val' is not a duration (30s, 5m, 1h30m)" ;;
 		int)
 			case $val in
@@ -223,8 +255,8 @@ check_config () {
 	for v in GIT_POLL_INTERVAL SYNC_INTERVAL AUTOMATION_INTERVAL; do
 		eval "val=\${$v:-5m}"
 		# shellcheck disable=SC2154 # set by the eval above
-		s=$(seconds "$val") || continue
-		eval "${v}_S=$s"
+		seconds "$val" || continue
+		eval "${v}_S=$secs"
 	done
 }
 
@@ -729,7 +761,8 @@ images_pass () {
 
 # shown NAME VALUE: VALUE as config check may print it
 shown () {
-	case $(kind_of "$1") in
+	kind_of "$1" || :
+	case $k in
 	secret) printf '(set, not shown)' ;;
 	url) printf '%s' "$2" | sed 's|^\([a-z+]*://[^/@:]*\):[^/@]*@|\1:(hidden)@|' ;;
 	*) printf '%s' "$2" ;;
