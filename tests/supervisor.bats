@@ -277,6 +277,18 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}'
 	[[ $output == *"| 'sh' '$FIXTURES/stages/no-lb.sh'"*"| kube-apply"* ]]
 }
 
+@test "supervisor: a user's end record counts, whatever the order of its keys" {
+	envfile "$NAME" \
+	    "SYNC_STAGES_AFTER_GC=sh $FIXTURES/stages/late-end.sh false"
+	run -1 sluice sync "$NAME"	# late-end exits 0, its end says not ok
+	[ "$(live cm)" = "$NAME" ]
+	[ "$(tag_of)" = none ]
+	envfile "$NAME" \
+	    "SYNC_STAGES_AFTER_GC=sh $FIXTURES/stages/late-end.sh true"
+	run -0 sluice sync "$NAME"
+	[ "$(tag_of)" = "$(head_of)" ]
+}
+
 @test "supervisor: a newer image tag is committed to Git and then applied" {
 	put apps/web.yaml "apiVersion: apps/v1
 kind: Deployment
