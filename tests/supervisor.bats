@@ -129,6 +129,84 @@ tag_of() { git --git-dir="$SRV/$NAME.git" rev-parse -q --verify \
 	[ "$(kube_stats .verbs.patch)" -ge 1 ]
 }
 
+# fetch_only_as_jq PREV: compare the fetch-only pass just run (its
+# summary, and the records and log line in $stderr) with what
+# pass-summary.jq writes for that pass after the summary PREV, with the
+# same times: the summary, the log line and the metrics file, byte for byte
+fetch_only_as_jq() {
+	local st=$SLUICE_STATE_DIR/$NAME m=$BATS_TEST_TMPDIR/metrics other
+	other=$st/images.json
+	[ -s "$other" ] || other=/dev/null
+	printf '%s\n' "$stderr" | grep '^{"type"' >"$BATS_TEST_TMPDIR/recs"
+	jq -n -r --arg source "$NAME" --arg pass sync --arg mode fetch \
+	    --argjson status 0 --arg marked no \
+	    --arg stages "$(printf 'git-fetch\t0')" \
+	    --argjson start "$(jq '.startedAt | fromdate' "$st/sync.json")" \
+	    --argjson stop "$(jq '.finishedAt | fromdate' "$st/sync.json")" \
+	    --argjson dur "$(jq '.durationSeconds' "$st/sync.json")" \
+	    --arg metrics "$m" --slurpfile prev "$1" --slurpfile other "$other" \
+	    -f "$BATS_TEST_DIRNAME/../pipelines/pass-summary.jq" \
+	    "$BATS_TEST_TMPDIR/recs" >"$BATS_TEST_TMPDIR/want"
+	sed -n 1p "$BATS_TEST_TMPDIR/want" | diff - "$st/sync.json"
+	sed -n 2p "$BATS_TEST_TMPDIR/want" |
+	    diff - <(printf '%s\n' "$stderr" | grep '"tool":"sluice"')
+	sed 1,2d "$BATS_TEST_TMPDIR/want" | diff - "$m/sluice-$NAME.prom"
+}
+
+# fetch_only: a sync pass that must end after the fetch, with no jq start
+# (jq on PATH notes each start in jq.log), and writes what jq would
+fetch_only() {
+	local st=$SLUICE_STATE_DIR/$NAME
+	cp "$st/sync.json" "$BATS_TEST_TMPDIR/prev.json"
+	: >"$BATS_TEST_TMPDIR/jq.log"
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run -0 --separate-stderr \
+	    sluice sync "$NAME"
+	[ ! -s "$BATS_TEST_TMPDIR/jq.log" ]
+	jq -e '.mode == "fetch" and .ok and (.changed | not)' "$st/sync.json"
+	fetch_only_as_jq "$BATS_TEST_TMPDIR/prev.json"
+}
+
+@test "supervisor: a pass that ends after the fetch writes what jq would, without jq" {
+	envfile "$NAME" "METRICS_DIR=$BATS_TEST_TMPDIR/metrics" \
+	    "REGISTRY_EXCLUDE_IMAGE=*"
+	st=$SLUICE_STATE_DIR/$NAME
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	printf '#!/bin/sh\necho "$*" >>"%s"\nexec %s "$@"\n' \
+	    "$BATS_TEST_TMPDIR/jq.log" "$(command -v jq)" \
+	    >"$BATS_TEST_TMPDIR/bin/jq"
+	chmod +x "$BATS_TEST_TMPDIR/bin/jq"
+	run -0 sluice sync "$NAME"
+	run -0 sluice sync "$NAME"
+	jq -e '.mode == "full"' "$st/sync.json"
+	run -0 sluice images "$NAME"	# the other pass in the metrics file
+	fetch_only	# after a full re-apply
+	put apps/web.yaml "$(cm web 3)"
+	run -0 sluice sync "$NAME"
+	jq -e '.mode == "sync" and .changed' "$st/sync.json"
+	fetch_only	# after a sync pass
+	fetch_only	# after one that ended after the fetch
+	jq -e '.created == ["default:configmap/web"]' "$st/sync.json"
+	run -0 sluice status -o json "$NAME"
+	printf '%s\n' "$output" | jq -e --arg c "$(head_of)" '.[0].sync
+	    | .mode == "fetch" and .ok and .exit == 0 and .commit == $c
+	    and .synced == $c and .lastSuccessAt == .finishedAt'
+	run -0 sluice status "$NAME"
+	[[ $output == *"sync pass  ok, fetch, commit $(head_of | cut -c1-12), ended "* ]]
+	[[ $output == *"created (1): default:configmap/web"* ]]
+	# a pass without the metrics leaves the file behind the summary: the
+	# next one sees it, and writes both with jq
+	envfile "$NAME" "REGISTRY_EXCLUDE_IMAGE=*"
+	run -0 sluice sync "$NAME"
+	envfile "$NAME" "METRICS_DIR=$BATS_TEST_TMPDIR/metrics" \
+	    "REGISTRY_EXCLUDE_IMAGE=*"
+	cp "$st/sync.json" "$BATS_TEST_TMPDIR/prev.json"
+	: >"$BATS_TEST_TMPDIR/jq.log"
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run -0 --separate-stderr \
+	    sluice sync "$NAME"
+	[ "$(grep -c -- '-f .*pass-summary.jq' "$BATS_TEST_TMPDIR/jq.log")" -eq 1 ]
+	fetch_only_as_jq "$BATS_TEST_TMPDIR/prev.json"
+}
+
 @test "supervisor: a deleted file is pruned" {
 	put apps/web.yaml "$(cm web)"
 	run -0 sluice sync "$NAME"
@@ -197,6 +275,18 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}'
 	[ "$output" = 404 ]
 	run -0 sluice config check "$NAME"
 	[[ $output == *"| 'sh' '$FIXTURES/stages/no-lb.sh'"*"| kube-apply"* ]]
+}
+
+@test "supervisor: a user's end record counts, whatever the order of its keys" {
+	envfile "$NAME" \
+	    "SYNC_STAGES_AFTER_GC=sh $FIXTURES/stages/late-end.sh false"
+	run -1 sluice sync "$NAME"	# late-end exits 0, its end says not ok
+	[ "$(live cm)" = "$NAME" ]
+	[ "$(tag_of)" = none ]
+	envfile "$NAME" \
+	    "SYNC_STAGES_AFTER_GC=sh $FIXTURES/stages/late-end.sh true"
+	run -0 sluice sync "$NAME"
+	[ "$(tag_of)" = "$(head_of)" ]
 }
 
 @test "supervisor: a newer image tag is committed to Git and then applied" {
