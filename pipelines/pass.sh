@@ -414,6 +414,7 @@ fetch_flags () {
 
 gen_flags () {
 	add --state-dir "$state"
+	add --cache	# both passes: the lock keeps them from overlapping
 	opt --k8s-default-namespace K8S_DEFAULT_NAMESPACE
 	optbool --manifest-generation MANIFEST_GENERATION
 	opt --sync-timeout SYNC_TIMEOUT
