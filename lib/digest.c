@@ -3,6 +3,16 @@
 #include <stdint.h>
 #include <string.h>
 
+/* the SHA extensions of x86-64 (sha1_block_ni below) */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define HAVE_SHA_NI 1
+#include <cpuid.h>
+#include <immintrin.h>
+#ifndef bit_SHA
+#define bit_SHA (1 << 29)	/* cpuid 7: ebx */
+#endif
+#endif
+
 #include "lib/buf.h"
 #include "lib/banned.h"
 
@@ -55,46 +65,149 @@ make_padding(uint64_t len, size_t nblock, unsigned char *pad)
 
 /* SHA-1 (FIPS 180-4 §6.1) */
 
+/*
+ * The 80 rounds written out, each naming the five words in the roles that
+ * round gives them instead of moving four words along per round, and the
+ * schedule kept to the 16 words still to be read: five times the speed of
+ * the textbook loop. kube-apply hashes every object of every pass with it
+ * (18 MB for 10,000 objects).
+ */
+#define SHA1_CH(b, c, d)	((d) ^ ((b) & ((c) ^ (d))))
+#define SHA1_PARITY(b, c, d)	((b) ^ (c) ^ (d))
+#define SHA1_MAJ(b, c, d)	(((b) & (c)) | ((d) & ((b) | (c))))
+/* word i of the schedule (i a constant: the test folds away) */
+#define SHA1_W(i) ((i) < 16 ? w[(i) & 15] : (w[(i) & 15] = rol32(	\
+	w[((i) - 3) & 15] ^ w[((i) - 8) & 15] ^ w[((i) - 14) & 15] ^	\
+	w[(i) & 15], 1)))
+#define SHA1_ROUND(a, b, c, d, e, fn, k, i) do {			\
+	e += rol32(a, 5) + fn(b, c, d) + (k) + SHA1_W(i);		\
+	b = rol32(b, 30);						\
+} while (0)
+#define SHA1_5(fn, k, i) do {						\
+	SHA1_ROUND(a, b, c, d, e, fn, k, (i));				\
+	SHA1_ROUND(e, a, b, c, d, fn, k, (i) + 1);			\
+	SHA1_ROUND(d, e, a, b, c, fn, k, (i) + 2);			\
+	SHA1_ROUND(c, d, e, a, b, fn, k, (i) + 3);			\
+	SHA1_ROUND(b, c, d, e, a, fn, k, (i) + 4);			\
+} while (0)
+#define SHA1_20(fn, k, i) do {						\
+	SHA1_5(fn, k, (i));						\
+	SHA1_5(fn, k, (i) + 5);						\
+	SHA1_5(fn, k, (i) + 10);					\
+	SHA1_5(fn, k, (i) + 15);					\
+} while (0)
+
 static void
 sha1_block(uint32_t *h, const unsigned char *p)
 {
-	uint32_t w[80], a, b, c, d, e, f, t;
+	uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
 	int i;
 
 	for (i = 0; i < 16; i++)
 		w[i] = load_be32(p + 4 * i);
-	for (; i < 80; i++)
-		w[i] = rol32(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
-	a = h[0];
-	b = h[1];
-	c = h[2];
-	d = h[3];
-	e = h[4];
-	/* four loops, not one with a branch per round: twice as fast */
-#define SHA1_ROUND(fn, kk)						\
-	do {								\
-		f = (fn);						\
-		t = rol32(a, 5) + f + e + (kk) + w[i];			\
-		e = d;							\
-		d = c;							\
-		c = rol32(b, 30);					\
-		b = a;							\
-		a = t;							\
-	} while (0)
-	for (i = 0; i < 20; i++)
-		SHA1_ROUND((b & c) | (~b & d), 0x5a827999u);
-	for (; i < 40; i++)
-		SHA1_ROUND(b ^ c ^ d, 0x6ed9eba1u);
-	for (; i < 60; i++)
-		SHA1_ROUND((b & c) | (b & d) | (c & d), 0x8f1bbcdcu);
-	for (; i < 80; i++)
-		SHA1_ROUND(b ^ c ^ d, 0xca62c1d6u);
-#undef SHA1_ROUND
+	SHA1_20(SHA1_CH, 0x5a827999u, 0);
+	SHA1_20(SHA1_PARITY, 0x6ed9eba1u, 20);
+	SHA1_20(SHA1_MAJ, 0x8f1bbcdcu, 40);
+	SHA1_20(SHA1_PARITY, 0xca62c1d6u, 60);
 	h[0] += a;
 	h[1] += b;
 	h[2] += c;
 	h[3] += d;
 	h[4] += e;
+}
+
+#undef SHA1_CH
+#undef SHA1_PARITY
+#undef SHA1_MAJ
+#undef SHA1_W
+#undef SHA1_ROUND
+#undef SHA1_5
+#undef SHA1_20
+
+#ifdef HAVE_SHA_NI
+/*
+ * The same block with the CPU's SHA instructions, three times as fast
+ * again. A vector holds four words with the first in its top lane (so a
+ * block's 16 bytes are reversed whole as they are loaded, which also makes
+ * them big-endian); sha1rnds4 does four rounds (f and k from 0 to 3 for
+ * rounds 0-19, 20-39...), taking e, added into the top lane of the
+ * message words: for the first four rounds by hand, after that by
+ * sha1nexte from the a of four rounds back. sha1msg1 and sha1msg2 make
+ * the next four words of the schedule from the last 16.
+ */
+#define SHA1_NI_4(g, f) do {						\
+	if ((g) >= 4)							\
+		m[(g) & 3] = _mm_sha1msg2_epu32(_mm_xor_si128(		\
+		    _mm_sha1msg1_epu32(m[(g) & 3], m[((g) + 1) & 3]),	\
+		    m[((g) + 2) & 3]), m[((g) + 3) & 3]);		\
+	x = (g) == 0 ? _mm_add_epi32(e, m[0]) :				\
+	    _mm_sha1nexte_epu32(prev, m[(g) & 3]);			\
+	prev = abcd;							\
+	abcd = _mm_sha1rnds4_epu32(abcd, x, (f));			\
+} while (0)
+#define SHA1_NI_20(g, f) do {						\
+	SHA1_NI_4((g), (f));						\
+	SHA1_NI_4((g) + 1, (f));					\
+	SHA1_NI_4((g) + 2, (f));					\
+	SHA1_NI_4((g) + 3, (f));					\
+	SHA1_NI_4((g) + 4, (f));					\
+} while (0)
+
+__attribute__((target("sha,sse4.1")))
+static void
+sha1_block_ni(uint32_t *h, const unsigned char *p)
+{
+	const __m128i reverse = _mm_set_epi64x(0x0001020304050607LL,
+	    0x08090a0b0c0d0e0fLL);
+	__m128i abcd, abcd0, e, prev, x, m[4];
+	int i;
+
+	abcd0 = abcd = _mm_shuffle_epi32(_mm_loadu_si128(
+	    (const __m128i *)(const void *)h), 0x1b);
+	e = _mm_set_epi32((int)h[4], 0, 0, 0);
+	for (i = 0; i < 4; i++)
+		m[i] = _mm_shuffle_epi8(_mm_loadu_si128(
+		    (const __m128i *)(const void *)(p + 16 * i)), reverse);
+	SHA1_NI_20(0, 0);
+	SHA1_NI_20(5, 1);
+	SHA1_NI_20(10, 2);
+	SHA1_NI_20(15, 3);
+	e = _mm_sha1nexte_epu32(prev, e);
+	abcd = _mm_add_epi32(abcd, abcd0);
+	_mm_storeu_si128((__m128i *)(void *)h, _mm_shuffle_epi32(abcd, 0x1b));
+	h[4] = (uint32_t)_mm_extract_epi32(e, 3);
+}
+
+#undef SHA1_NI_4
+#undef SHA1_NI_20
+
+/* Does this CPU have SSSE3, SSE4.1 and the SHA extensions? */
+static int
+cpu_has_sha(void)
+{
+	unsigned a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) ||
+	    !(c & bit_SSE4_1))
+		return 0;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+}
+#endif
+
+/* sha1_block or sha1_block_ni: chosen at the first use */
+static void (*sha1_compress)(uint32_t *, const unsigned char *);
+
+int
+digest_sha1_hw(int allow)
+{
+	sha1_compress = sha1_block;
+#ifdef HAVE_SHA_NI
+	if (allow && cpu_has_sha())
+		sha1_compress = sha1_block_ni;
+#else
+	(void)allow;
+#endif
+	return sha1_compress != sha1_block;
 }
 
 void
@@ -147,7 +260,9 @@ absorb(uint32_t *h, unsigned char *block, size_t *nblock, uint64_t *len,
 void
 digest_sha1_update(struct digest_sha1 *c, const void *data, size_t n)
 {
-	absorb(c->h, c->block, &c->nblock, &c->len, data, n, sha1_block);
+	if (sha1_compress == NULL)
+		(void)digest_sha1_hw(1);
+	absorb(c->h, c->block, &c->nblock, &c->len, data, n, sha1_compress);
 }
 
 void

@@ -76,6 +76,35 @@ test_sha1(void)
 	buf_release(&b);
 }
 
+/*
+ * The CPU's SHA instructions, where there are some, against the portable
+ * code: lengths across several blocks and every offset in one, and the
+ * vectors again.
+ */
+static void
+test_sha1_both(void)
+{
+	unsigned char data[1000], hw[DIGEST_SHA1_LEN], sw[DIGEST_SHA1_LEN];
+	size_t i, n, bad = 0;
+	int have;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 131 + i / 7);
+	have = digest_sha1_hw(1);
+	for (n = 0; n <= sizeof(data); n += n < 200 ? 1 : 37) {
+		(void)digest_sha1_hw(1);
+		digest_sha1(data, n, hw);
+		(void)digest_sha1_hw(0);
+		digest_sha1(data, n, sw);
+		bad += memcmp(hw, sw, sizeof(hw)) != 0;
+	}
+	is_int(bad, 0, "sha1 with%s the CPU's SHA instructions is the "
+	    "portable one's", have ? "" : " (none here, so without)");
+	/* the vectors with the portable code, then with the instructions */
+	test_sha1();
+	(void)digest_sha1_hw(1);
+}
+
 static void
 test_sha256(void)
 {
@@ -358,6 +387,7 @@ main(void)
 {
 	test_lax();
 	test_sha1();
+	test_sha1_both();
 	test_sha256();
 	test_hmac();
 	test_hmac_sha256();
