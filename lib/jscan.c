@@ -1,10 +1,16 @@
 #include "lib/jscan.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "lib/buf.h"
 #include "lib/num.h"
+#include "lib/xalloc.h"
 #include "lib/banned.h"
 
 #define MAX_DEPTH 512
@@ -18,16 +24,69 @@ ws(const char *p, const char *end)
 	return p;
 }
 
+#define ONES	0x0101010101010101ull
+#define HIGHS	0x8080808080808080ull
+
+size_t
+jscan_plain(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint64_t x, q, b;
+	size_t i = 0;
+
+#ifdef __SSE2__
+	/*
+	 * Sixteen bytes at a time where there are sixteen left (n runs to
+	 * the end of the line, not of the string, so there nearly always
+	 * are): the first byte to look at comes straight from the mask. A
+	 * signed compare with 0x20 catches both the control characters and
+	 * the bytes above 0x7f.
+	 */
+	{
+		const __m128i quote = _mm_set1_epi8('"');
+		const __m128i backslash = _mm_set1_epi8('\\');
+		const __m128i space = _mm_set1_epi8(0x20);
+		__m128i v;
+		unsigned m;
+
+		for (; i + 16 <= n; i += 16) {
+			v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+			m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+			    _mm_cmplt_epi8(v, space)));
+			if (m != 0)
+				return i + (size_t)__builtin_ctz(m);
+		}
+	}
+#endif
+	/*
+	 * A byte of q or b is zero where x has a quote or a backslash;
+	 * (v - ONES) & ~v has the high bit of its lowest zero byte set, and
+	 * x - 0x20 in every byte that of its lowest byte below 0x20. Any
+	 * high bit means "look closer", and is never set for a word of plain
+	 * bytes.
+	 */
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, p + i, 8);
+		q = x ^ (ONES * '"');
+		b = x ^ (ONES * '\\');
+		if ((((q - ONES) & ~q) | ((b - ONES) & ~b) |
+		    (x - ONES * 0x20) | x) & HIGHS)
+			break;
+	}
+	while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' &&
+	    p[i] != '\\')
+		i++;
+	return i;
+}
+
 /* The end of the string starting at p (on its quote), or NULL. */
 static const char *
 skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		if (*p == '\\') {
-			p++;
-			continue;
-		}
-		if (*p == '"')
+	for (p++; p < end; p += *p == '\\' ? 2 : 1) {
+		p += jscan_plain(p, (size_t)(end - p));
+		if (p < end && *p == '"')
 			return p + 1;
 	}
 	return NULL;
@@ -248,6 +307,8 @@ jscan_str(const char *v, size_t vn)
 
 	if (vn < 2 || v[0] != '"' || v[vn - 1] != '"')
 		return NULL;
+	if (memchr(p, '\\', (size_t)(end - p)) == NULL)
+		return xmemdup(p, (size_t)(end - p));	/* most strings */
 	buf_grow(&b, vn);
 	while (p < end) {
 		if (*p != '\\') {
@@ -358,4 +419,29 @@ jscan_get_str(const char *s, size_t n, const char *const *path)
 	if (jscan_get(s, n, path, &v, &vn) != 1)
 		return NULL;
 	return jscan_str(v, vn);
+}
+
+int
+jscan_pick(const char *s, size_t n, const char *const *keys, const char **v,
+    size_t *vn)
+{
+	struct jscan_iter it;
+	const char *k, *mv;
+	size_t kn, mvn, i, left;
+	int rc = 0;
+
+	for (left = 0; keys[left] != NULL; left++)
+		v[left] = NULL;
+	if (jscan_members_init(&it, s, n) < 0)
+		return -1;
+	while (left > 0 && (rc = jscan_next_member(&it, &k, &kn, &mv,
+	    &mvn)) == 1)
+		for (i = 0; keys[i] != NULL; i++)
+			if (v[i] == NULL && jscan_key_is(k, kn, keys[i])) {
+				v[i] = mv;
+				vn[i] = mvn;
+				left--;
+				break;
+			}
+	return left > 0 && rc < 0 ? -1 : 0;
 }

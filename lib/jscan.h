@@ -53,6 +53,24 @@ int jscan_next_member(struct jscan_iter *it, const char **k, size_t *kn,
     const char **v, size_t *vn);
 /* 1 if the key span (quotes included) names key. */
 int jscan_key_is(const char *k, size_t kn, const char *key);
+/*
+ * Several members of the object s (n bytes) in one pass: for each name in
+ * keys (NULL-terminated), v[i] and vn[i] get the span of the first member
+ * so named, as jscan_get would, or v[i] NULL if there is none. The pass
+ * ends once every name is found: the members after those are not read
+ * (an object's "spec", after its "metadata"). 0, or -1 if s is not a JSON
+ * object (as far as it was read).
+ */
+int jscan_pick(const char *s, size_t n, const char *const *keys,
+    const char **v, size_t *vn);
+
+/*
+ * How many of the n bytes at s a JSON string may hold as they are, up to
+ * the first that needs a look: '"', '\\', a control character, or one
+ * above 0x7f. Eight bytes at a time: strings are most of a record, and the
+ * record reader (lib/rec) and jscan would step through them byte by byte.
+ */
+size_t jscan_plain(const char *s, size_t n);
 
 /* A string value decoded (a new string: free it), or NULL if the span
  * is not a string. */

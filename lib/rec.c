@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lib/exitcode.h"
+#include "lib/jscan.h"
 #include "lib/jsonw.h"
 #include "lib/log.h"
 #include "lib/num.h"
@@ -21,6 +22,8 @@ struct checker {
 	const char *why;
 	const char *type;
 	size_t type_len;
+	struct rec_member *members;	/* the top level's, up to max */
+	size_t nmembers, max;
 };
 
 static int check_value(struct checker *c, int depth);
@@ -47,8 +50,12 @@ check_string(struct checker *c)
 	int i;
 
 	while (p < c->end) {
-		unsigned char ch = *p;
+		unsigned char ch;
 
+		p += jscan_plain((const char *)p, (size_t)(c->end - p));
+		if (p >= c->end)
+			break;
+		ch = *p;
 		if (ch == '"') {
 			c->p = p + 1;
 			return 0;
@@ -152,11 +159,26 @@ check_word(struct checker *c, const char *w)
 	return 0;
 }
 
+static void
+note_member(struct checker *c, const unsigned char *key, size_t key_len,
+    const unsigned char *value)
+{
+	struct rec_member *m;
+
+	if (c->nmembers++ >= c->max)
+		return;
+	m = &c->members[c->nmembers - 1];
+	m->key = (const char *)key;
+	m->key_len = key_len;
+	m->value = (const char *)value;
+	m->value_len = (size_t)(c->p - value);
+}
+
 static int
 check_container(struct checker *c, int depth, int object)
 {
 	int close = object ? '}' : ']';
-	const unsigned char *key;
+	const unsigned char *key, *value;
 	size_t key_len;
 
 	if (depth >= CHECK_MAX_DEPTH)
@@ -181,6 +203,7 @@ check_container(struct checker *c, int depth, int object)
 				return fail(c, "expected ':'");
 			c->p++;
 			skip_ws(c);
+			value = c->p;
 			if (depth == 0 && c->type == NULL && key_len == 4 &&
 			    memcmp(key, "type", 4) == 0 && c->p < c->end &&
 			    *c->p == '"') {
@@ -193,6 +216,8 @@ check_container(struct checker *c, int depth, int object)
 			} else if (check_value(c, depth + 1) < 0) {
 				return -1;
 			}
+			if (depth == 0)
+				note_member(c, key - 1, key_len + 2, value);
 		} else if (check_value(c, depth + 1) < 0) {
 			return -1;
 		}
@@ -234,6 +259,16 @@ int
 rec_check_object(const char *s, size_t len, const char **type,
     size_t *type_len, const char **why)
 {
+	size_t n;
+
+	return rec_check_members(s, len, type, type_len, NULL, 0, &n, why);
+}
+
+int
+rec_check_members(const char *s, size_t len, const char **type,
+    size_t *type_len, struct rec_member *members, size_t max, size_t *n,
+    const char **why)
+{
 	struct checker c;
 
 	c.p = (const unsigned char *)s;
@@ -241,6 +276,9 @@ rec_check_object(const char *s, size_t len, const char **type,
 	c.why = NULL;
 	c.type = NULL;
 	c.type_len = 0;
+	c.members = members;
+	c.nmembers = 0;
+	c.max = max;
 	skip_ws(&c);
 	if (c.p >= c.end || *c.p != '{') {
 		*why = "not a JSON object";
@@ -257,6 +295,7 @@ rec_check_object(const char *s, size_t len, const char **type,
 	}
 	*type = c.type;
 	*type_len = c.type_len;
+	*n = c.nmembers;
 	return 0;
 }
 
@@ -341,8 +380,9 @@ rec_next(struct rec_reader *r, struct rec *out)
 		out->line = line;
 		out->len = len;
 		out->lineno = r->lineno;
-		if (rec_check_object(line, len, &out->type, &out->type_len,
-		    &why) < 0) {
+		out->members = r->members;
+		if (rec_check_members(line, len, &out->type, &out->type_len,
+		    r->members, REC_MEMBERS, &out->nmembers, &why) < 0) {
 			r->exit_code = EXIT_DATAERR;
 			log_error("line %lu: %s", r->lineno, why);
 			return -1;
@@ -370,6 +410,29 @@ rec_is(const struct rec *r, const char *type)
 	size_t n = strlen(type);
 
 	return r->type_len == n && memcmp(r->type, type, n) == 0;
+}
+
+void
+rec_pick(const struct rec *r, const char *const *keys, const char **v,
+    size_t *vn)
+{
+	size_t i, k;
+
+	if (r->nmembers > REC_MEMBERS) {
+		if (jscan_pick(r->line, r->len, keys, v, vn) < 0)
+			BUG("a checked record is not JSON");
+		return;
+	}
+	for (k = 0; keys[k] != NULL; k++)
+		v[k] = NULL;
+	for (i = 0; i < r->nmembers; i++)
+		for (k = 0; keys[k] != NULL; k++)
+			if (v[k] == NULL && jscan_key_is(r->members[i].key,
+			    r->members[i].key_len, keys[k])) {
+				v[k] = r->members[i].value;
+				vn[k] = r->members[i].value_len;
+				break;
+			}
 }
 
 json_t *

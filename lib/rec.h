@@ -22,7 +22,9 @@
  *		exit(in.exit_code);
  *
  * A struct rec borrows the reader's buffer: it is valid until the next
- * rec_next() call.
+ * rec_next() call. The check also notes where each top-level member is,
+ * so that a tool reads the members it wants (rec_pick) without a second
+ * pass over a line that is mostly one large value.
  *
  * Writing. Records go to stdout through one buffer that is flushed before
  * rec_next blocks on input, so a slow upstream never holds back what is
@@ -43,6 +45,14 @@
 /* A record line longer than this breaks the stream (65). */
 #define REC_MAX_LINE (64u << 20)
 
+/* A top-level member: spans of the line, the key with its quotes. */
+struct rec_member {
+	const char *key, *value;
+	size_t key_len, value_len;
+};
+/* Members noted per record; rec_pick reads the line again past this. */
+#define REC_MEMBERS 16
+
 struct rec_reader {
 	int fd;
 	struct buf buf;
@@ -50,8 +60,9 @@ struct rec_reader {
 	unsigned long lineno;
 	int eof;
 	int exit_code;		/* after rec_next() < 0 */
+	struct rec_member members[REC_MEMBERS];	/* the last record's */
 };
-#define REC_READER_INIT { 0, BUF_INIT, 0, 0, 0, 0 }
+#define REC_READER_INIT { 0, BUF_INIT, 0, 0, 0, 0, { { 0, 0, 0, 0 } } }
 
 struct rec {
 	const char *line;	/* the whole line, without its newline */
@@ -59,6 +70,8 @@ struct rec {
 	const char *type;	/* the value of "type", not NUL-terminated */
 	size_t type_len;
 	unsigned long lineno;
+	const struct rec_member *members;	/* in the reader */
+	size_t nmembers;	/* > REC_MEMBERS: only the first are noted */
 };
 
 /* 1 record, 0 end of stream, -1 broken stream (logged; see exit_code). */
@@ -66,6 +79,13 @@ int rec_next(struct rec_reader *r, struct rec *out);
 void rec_reader_release(struct rec_reader *r);
 
 int rec_is(const struct rec *r, const char *type);
+/*
+ * jscan_pick (lib/jscan.h) over r's top-level members: for each name in
+ * keys, v[i] and vn[i] get the span of the first member so named, or v[i]
+ * NULL.
+ */
+void rec_pick(const struct rec *r, const char *const *keys, const char **v,
+    size_t *vn);
 /* The record as a new jansson object, or NULL (logged). */
 json_t *rec_parse(const struct rec *r);
 
@@ -77,6 +97,13 @@ json_t *rec_parse(const struct rec *r);
  */
 int rec_check_object(const char *s, size_t len, const char **type,
     size_t *type_len, const char **why);
+/*
+ * The same, noting the first max top-level members in members[] and how
+ * many there are in *n (which may be more than max).
+ */
+int rec_check_members(const char *s, size_t len, const char **type,
+    size_t *type_len, struct rec_member *members, size_t max, size_t *n,
+    const char **why);
 
 /* A count in an "end" record. */
 struct rec_count {

@@ -22,6 +22,69 @@ get(const char *const *path)
 	return jscan_str(v, vn);
 }
 
+/* jscan_pick finds what jscan_get finds, in one pass */
+static void
+test_pick(void)
+{
+	static const char *const keys[] = { "t", "object", "none", "esc",
+	    "dup", NULL };
+	static const char dup[] = "{\"dup\":1,\"d\\u0075p\":2}";
+	const char *v[6], *w;
+	size_t vn[6], wn;
+
+	ok(jscan_pick(doc, strlen(doc), keys, v, vn) == 0, "jscan_pick");
+	ok(v[0] != NULL && vn[0] == 4 && memcmp(v[0], "true", 4) == 0,
+	    "a scalar member");
+	ok(jscan_get(doc, strlen(doc), (const char *[]){ "object", NULL },
+	    &w, &wn) == 1 && v[1] == w && vn[1] == wn,
+	    "an object member, the same span as jscan_get's");
+	ok(v[2] == NULL && v[4] == NULL, "missing members are NULL");
+	ok(v[3] != NULL && v[3][0] == '"', "the last member");
+	ok(jscan_pick(dup, strlen(dup), keys, v, vn) == 0 && v[4] != NULL &&
+	    vn[4] == 1 && v[4][0] == '1', "the first of two of a name, "
+	    "escaped or not, as jscan_get");
+	ok(jscan_pick("[1]", 3, keys, v, vn) < 0 && v[0] == NULL,
+	    "not an object");
+	ok(jscan_pick("{\"t\":", 5, keys, v, vn) < 0,
+	    "truncated text is an error");
+	ok(jscan_pick("{\"a\":1,\"b\":2,\"c\":", 17, (const char *[]){
+	    "b", "a", NULL }, v, vn) == 0 && v[0] != NULL && *v[0] == '2' &&
+	    v[1] != NULL && *v[1] == '1', "the pass ends at the last name "
+	    "wanted");
+}
+
+/* Every byte that needs a look, at every place in and past a vector. */
+static void
+test_plain(void)
+{
+	static const unsigned char special[] = { '"', '\\', 0x00, 0x01, 0x1f,
+	    0x80, 0xc3, 0xff };
+	char s[48];
+	size_t at, k, n, bad = 0;
+
+	memset(s, 'a', sizeof(s));
+	for (n = 0; n <= sizeof(s); n++)
+		bad += jscan_plain(s, n) != n;
+	s[5] = ' ';
+	s[20] = '~';
+	s[40] = 0x7f;
+	bad += jscan_plain(s, sizeof(s)) != sizeof(s);
+	is_int(bad, 0, "jscan_plain: plain bytes, any length, all of them");
+	bad = 0;
+	for (k = 0; k < sizeof(special); k++)
+		for (at = 0; at < sizeof(s); at++) {
+			memset(s, 'a', sizeof(s));
+			s[at] = (char)special[k];
+			bad += jscan_plain(s, sizeof(s)) != at;
+			bad += jscan_plain(s, at) != at;
+			if (at + 1 < sizeof(s)) {
+				s[at + 1] = '"';
+				bad += jscan_plain(s, sizeof(s)) != at;
+			}
+		}
+	is_int(bad, 0, "jscan_plain: stops at the first byte to look at");
+}
+
 int
 main(void)
 {
@@ -72,5 +135,7 @@ main(void)
 	free(s);
 	ok(jscan_get_str(doc, strlen(doc), (const char *[]){ "n", NULL }) ==
 	    NULL, "jscan_get_str of a number is NULL");
+	test_pick();
+	test_plain();
 	return tap_done();
 }

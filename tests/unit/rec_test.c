@@ -156,11 +156,60 @@ test_clean_path(void)
 	buf_release(&err);
 }
 
+/* The members the check notes, and rec_pick over them or past them. */
+static void
+test_members(void)
+{
+	static const char line[] = "{\"type\":\"object\", \"id\" : \"a\","
+	    "\"object\":{\"x\":[1,{\"id\":2}]},\"i\\u0064\":3}";
+	static const char *const keys[] = { "object", "id", "none", "type",
+	    NULL };
+	struct rec_member m[REC_MEMBERS];
+	struct rec r;
+	struct buf many = BUF_INIT;
+	const char *type, *why, *v[4];
+	size_t type_len, n, vn[4];
+	int i;
+
+	ok(rec_check_members(line, strlen(line), &type, &type_len, m,
+	    REC_MEMBERS, &n, &why) == 0 && n == 4, "four members noted");
+	ok(m[1].key_len == 4 && memcmp(m[1].key, "\"id\"", 4) == 0 &&
+	    m[1].value_len == 3 && memcmp(m[1].value, "\"a\"", 3) == 0,
+	    "a member's key and value, white space left out");
+	memset(&r, 0, sizeof(r));
+	r.line = line;
+	r.len = strlen(line);
+	r.members = m;
+	r.nmembers = n;
+	rec_pick(&r, keys, v, vn);
+	ok(v[0] != NULL && vn[0] == 18 && memcmp(v[0], "{\"x\"", 4) == 0,
+	    "rec_pick: a value that is an object, whole");
+	ok(v[1] != NULL && *v[1] == '"', "the first of two of a name");
+	ok(v[2] == NULL && v[3] != NULL, "a missing one; the type");
+
+	/* more members than are noted: the line is read again */
+	buf_adds(&many, "{\"type\":\"t\"");
+	for (i = 0; i < REC_MEMBERS + 3; i++)
+		buf_addf(&many, ",\"k%d\":%d", i, i);
+	buf_adds(&many, ",\"object\":{},\"id\":\"z\"}");
+	ok(rec_check_members(many.s, many.len, &type, &type_len, m,
+	    REC_MEMBERS, &n, &why) == 0 && n == REC_MEMBERS + 6,
+	    "members past the noted ones are counted");
+	r.line = many.s;
+	r.len = many.len;
+	r.nmembers = n;
+	rec_pick(&r, keys, v, vn);
+	ok(v[0] != NULL && vn[0] == 2 && v[1] != NULL && *v[1] == '"' &&
+	    v[1][1] == 'z', "rec_pick finds them all the same");
+	buf_release(&many);
+}
+
 int
 main(void)
 {
 	test_check();
 	test_deep();
+	test_members();
 	test_strmap();
 	test_ordmap();
 	test_kinds();
