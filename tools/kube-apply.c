@@ -181,24 +181,61 @@ take_end(struct run *r, const struct rec *rec)
 	json_decref(j);
 }
 
+/* What the decisions need of the object at [o, o + n), whose record has
+ * been checked to be JSON. */
+static void
+take_names(struct obj *ob, const char *o, size_t n)
+{
+	enum { OBJ_API_VERSION, OBJ_KIND, OBJ_METADATA, OBJ_N };
+	static const char *const obj_keys[] = { "apiVersion", "kind",
+	    "metadata", NULL };
+	enum { META_NAME, META_NAMESPACE, META_N };
+	static const char *const meta_keys[] = { "name", "namespace", NULL };
+	const char *v[OBJ_N], *m[META_N];
+	size_t vn[OBJ_N], mn[META_N];
+
+	if (jscan_pick(o, n, obj_keys, v, vn) < 0)
+		return;
+	if (v[OBJ_API_VERSION] != NULL)
+		ob->api_version = jscan_str(v[OBJ_API_VERSION],
+		    vn[OBJ_API_VERSION]);
+	if (v[OBJ_KIND] != NULL)
+		ob->kind = jscan_str(v[OBJ_KIND], vn[OBJ_KIND]);
+	if (v[OBJ_METADATA] == NULL || jscan_pick(v[OBJ_METADATA],
+	    vn[OBJ_METADATA], meta_keys, m, mn) < 0)
+		return;
+	if (m[META_NAME] != NULL)
+		ob->name = jscan_str(m[META_NAME], mn[META_NAME]);
+	if (m[META_NAMESPACE] != NULL)
+		ob->ns = jscan_str(m[META_NAMESPACE], mn[META_NAMESPACE]);
+}
+
 /*
  * An object record: 0, or -1 if it is not one (a data error, 65). Read
- * with jscan, not parsed whole: a no-change pass over 10,000 objects
- * should not build 10,000 trees it throws away.
+ * from the spans the reader's check found and with jscan, not parsed
+ * whole: a no-change pass over 10,000 objects should neither build 10,000
+ * trees it throws away nor walk each object's text once per member it
+ * wants.
  */
 static int
 take_object(struct run *r, const struct rec *rec)
 {
-	char *name = jscan_get_str(rec->line, rec->len, (const char *[]){
-	    "source", NULL });
-	char *id = jscan_get_str(rec->line, rec->len, (const char *[]){ "id", NULL });
-	const char *v, *m, *x;
-	size_t vn, mn, xn;
+	enum { R_SOURCE, R_ID, R_COMMIT, R_FILE, R_IGNORED, R_OBJECT, R_N };
+	static const char *const keys[] = { "source", "id", "commit", "file",
+	    "ignored", "object", NULL };
+	const char *v[R_N];
+	size_t vn[R_N];
+	char *name = NULL, *id = NULL;
 	struct source *s;
 	struct obj *ob;
 
-	if (name == NULL || id == NULL || jscan_get(rec->line, rec->len,
-	    (const char *[]){ "object", NULL }, &v, &vn) != 1 || *v != '{') {
+	rec_pick(rec, keys, v, vn);
+	if (v[R_SOURCE] != NULL)
+		name = jscan_str(v[R_SOURCE], vn[R_SOURCE]);
+	if (v[R_ID] != NULL)
+		id = jscan_str(v[R_ID], vn[R_ID]);
+	if (name == NULL || id == NULL || v[R_OBJECT] == NULL ||
+	    *v[R_OBJECT] != '{') {
 		log_error("line %lu: an object record needs \"source\", \"id\" "
 		    "and \"object\"", rec->lineno);
 		free(name);
@@ -206,9 +243,8 @@ take_object(struct run *r, const struct rec *rec)
 		return -1;
 	}
 	s = source_get(r, name);
-	if (s->commit == NULL)
-		s->commit = jscan_get_str(rec->line, rec->len,
-		    (const char *[]){ "commit", NULL });
+	if (s->commit == NULL && v[R_COMMIT] != NULL)
+		s->commit = jscan_str(v[R_COMMIT], vn[R_COMMIT]);
 	if (s->n == s->alloc) {
 		s->alloc = s->alloc ? s->alloc * 2 : 64;
 		s->objs = xreallocarray(s->objs, s->alloc, sizeof(*s->objs));
@@ -218,23 +254,14 @@ take_object(struct run *r, const struct rec *rec)
 	ob->seq = s->n++;
 	ob->line = xmemdup(rec->line, rec->len);
 	ob->len = rec->len;
-	ob->obj_off = (size_t)(v - rec->line);
-	ob->obj_len = vn;
+	ob->obj_off = (size_t)(v[R_OBJECT] - rec->line);
+	ob->obj_len = vn[R_OBJECT];
 	ob->id = id;
-	ob->file = jscan_get_str(rec->line, rec->len, (const char *[]){ "file", NULL });
-	/* within the object's span: finding its end once is enough */
-	ob->api_version = jscan_get_str(v, vn, (const char *[]){
-	    "apiVersion", NULL });
-	ob->kind = jscan_get_str(v, vn, (const char *[]){ "kind", NULL });
-	if (jscan_get(v, vn, (const char *[]){ "metadata", NULL }, &m,
-	    &mn) == 1) {
-		ob->name = jscan_get_str(m, mn, (const char *[]){ "name",
-		    NULL });
-		ob->ns = jscan_get_str(m, mn, (const char *[]){ "namespace",
-		    NULL });
-	}
-	ob->ignored = jscan_get(rec->line, rec->len, (const char *[]){
-	    "ignored", NULL }, &x, &xn) == 1 && jscan_true(x, xn);
+	if (v[R_FILE] != NULL)
+		ob->file = jscan_str(v[R_FILE], vn[R_FILE]);
+	take_names(ob, v[R_OBJECT], vn[R_OBJECT]);
+	ob->ignored = v[R_IGNORED] != NULL && jscan_true(v[R_IGNORED],
+	    vn[R_IGNORED]);
 	ob->rank = rank_of_kind(ob->kind ? ob->kind : "");
 	buf_init(&ob->error, 0);
 	s->complete = 0;
@@ -412,7 +439,10 @@ crd_of(const struct run *r, const struct obj *ob)
 	return crd;
 }
 
-/* Resolve the kinds of a rank's objects (after its CRDs, for rank 4). */
+/*
+ * Resolve the kinds of a rank's objects (after its CRDs, for rank 4). An
+ * object ignored in Git is skipped first: it needs no discovery.
+ */
 static void
 resolve_rank(struct run *r, struct obj *objs, size_t n)
 {
@@ -429,6 +459,10 @@ resolve_rank(struct run *r, struct obj *objs, size_t n)
 		    ob->name == NULL) {
 			fail(ob, 0, "the object has no apiVersion, kind or "
 			    "metadata.name");
+			continue;
+		}
+		if (ob->ignored) {
+			skip(ob, "ignored in Git (fluxcd.io/ignore)");
 			continue;
 		}
 		buf_reset(&err);
@@ -458,7 +492,25 @@ resolve_rank(struct run *r, struct obj *objs, size_t n)
 	buf_release(&err);
 }
 
-/* One metadata-only list per kind and namespace of the rank. */
+/*
+ * Skip what the namespace constraints exclude, before the lists, so that
+ * nothing is listed for them.
+ */
+static void
+constrain_rank(struct run *r, struct obj *objs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (objs[i].action == NULL && !allowed(r, &objs[i]))
+			skip(&objs[i], "excluded by namespace constraints "
+			    "(--k8s-allow-namespace)");
+}
+
+/*
+ * One metadata-only list per kind and namespace of the rank's objects that
+ * are still undecided; none at all when every one is decided.
+ */
 static void
 list_rank(struct run *r, struct obj *objs, size_t n,
     struct target_list_req **lists, size_t *nlists)
@@ -487,6 +539,11 @@ list_rank(struct run *r, struct obj *objs, size_t n,
 		(*lists)[*nlists].kind = &ob->tk;
 		(*lists)[*nlists].namespace = ns;
 		(*nlists)++;
+	}
+	if (*nlists == 0) {
+		strmap_release(&seen, NULL);
+		buf_release(&key);
+		return;
 	}
 	target_list(r->t, *lists, *nlists);
 	/* each list indexed by name, so that matching is not n x m */
@@ -631,6 +688,7 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 	const char *sync_set = s->sync_set ? s->sync_set : r->o->sync_set;
 
 	resolve_rank(r, objs, n);
+	constrain_rank(r, objs, n);
 	list_rank(r, objs, n, &lists, &nlists);
 	reqs = xcalloc(CHUNK, sizeof(*reqs));
 	sent = xcalloc(CHUNK, sizeof(*sent));
@@ -639,15 +697,6 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 
 		if (ob->action != NULL)
 			continue;
-		if (ob->ignored) {
-			skip(ob, "ignored in Git (fluxcd.io/ignore)");
-			continue;
-		}
-		if (!allowed(r, ob)) {
-			skip(ob, "excluded by namespace constraints "
-			    "(--k8s-allow-namespace)");
-			continue;
-		}
 		if (ob->live && ob->live->ignore &&
 		    strcmp(ob->live->ignore, "true") == 0) {
 			skip(ob, "ignored in the cluster (fluxcd.io/ignore)");
