@@ -46,6 +46,7 @@ target_close(struct target *t)
 	if (t == NULL)
 		return;
 	t->ops->close(t);
+	free(t->identity);
 	free(t);
 }
 
@@ -53,6 +54,12 @@ int
 target_is_dir(const struct target *t)
 {
 	return t->is_dir;
+}
+
+const char *
+target_identity(const struct target *t)
+{
+	return t->identity;
 }
 
 int

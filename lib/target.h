@@ -139,6 +139,12 @@ struct target *target_open(const char *spec, const struct target_opts *o,
     int *exit_code, struct buf *err);
 void target_close(struct target *t);
 int target_is_dir(const struct target *t);
+/*
+ * Which target this is, for what is remembered about it between runs
+ * (kube-apply --state-dir): the API server's URL, or "dir:" and the
+ * folder's absolute path. Borrowed: valid until target_close.
+ */
+const char *target_identity(const struct target *t);
 
 /*
  * What the target calls the kind of apiVersion/kind. 0 with *out filled

@@ -1017,7 +1017,9 @@ target_dir_init(struct target *t, const char *path, int *exit_code,
     struct buf *err)
 {
 	static const struct kinds kinds_init = KINDS_INIT;
+	struct buf id = BUF_INIT;
 	struct dir *d;
+	char *cwd;
 	int fd;
 
 	if (mkdir_p(path) < 0) {
@@ -1040,5 +1042,10 @@ target_dir_init(struct target *t, const char *path, int *exit_code,
 	d->kinds = kinds_init;
 	t->ops = &dir_ops;
 	t->impl = d;
+	/* the same folder whichever folder the tool was started in */
+	cwd = path[0] == '/' ? NULL : getcwd(NULL, 0);
+	buf_addf(&id, "dir:%s%s%s", cwd ? cwd : "", cwd ? "/" : "", path);
+	free(cwd);
+	t->identity = buf_detach(&id, NULL);
 	return 0;
 }

@@ -30,6 +30,7 @@ struct target {
 	const struct target_ops *ops;
 	void *impl;
 	int is_dir;
+	char *identity;		/* target_identity; set by the init */
 	struct target_opts o;
 };
 

@@ -731,5 +731,6 @@ target_kube_init(struct target *t, int *exit_code, struct buf *err)
 	}
 	t->ops = &kube_ops;
 	t->impl = kt;
+	t->identity = xstrdup(kt->kc.server);
 	return 0;
 }

@@ -197,6 +197,17 @@ test_open(struct target **tp)
 	*tp = target_open(spec.s, &o, &code, &err);
 	ok(*tp != NULL && target_is_dir(*tp), "dir:PATH opens");
 	ok(exists(root.s), "and makes PATH, parents and all");
+	is_str(*tp ? target_identity(*tp) : NULL, spec.s,
+	    "its identity is dir: and the absolute path");
+	if (*tp != NULL && chdir(tmp) == 0) {
+		struct target *rel = target_open("dir:out/sub", &o, &code, &err);
+
+		is_str(rel ? target_identity(rel) : NULL, spec.s,
+		    "a relative path gets the same identity");
+		target_close(rel);
+		if (chdir("/") < 0)
+			perror("chdir");
+	}
 
 	code = 0;
 	buf_reset(&err);
