@@ -1,8 +1,18 @@
 #!/usr/bin/env bats
 # kube-apply on the dir: target (no cluster). The same rules against the
-# test API server are in tests/kube-target.bats.
+# test API server are in tests/kube-target.bats; --state-dir is tested
+# against both here, counting the server's requests.
 
 load helpers
+load servers/kube-servers
+
+setup_file() {
+	start_kube_apiserver "$BATS_FILE_TMPDIR/kube"
+}
+
+teardown_file() {
+	stop_kube_apiserver
+}
 
 setup() {
 	T=$BATS_TEST_TMPDIR
@@ -190,4 +200,228 @@ EOF2
 	[ "${lines[0]}" = "$(head -n 1 "$T/stream")" ]
 	[ "$(lines_of_type end | jq -r .stage | tr '\n' ' ')" = \
 	    'manifest-gen kube-apply ' ]
+}
+
+# --- --state-dir: what was applied is remembered --------------------------
+
+# kst ARGS...: kube-apply to the test API server, remembering in $T/state
+kst() {
+	kube-apply --kubeconfig "$KUBECONFIG_FILE" --state-dir "$T/state" "$@"
+}
+
+# counts: the actions of the applied records in $output, "action=N ..."
+counts() {
+	lines_of_type applied | jq -r .action | sort | uniq -c |
+	    awk '{ printf "%s=%s ", $2, $1 }'
+}
+
+state_file() {
+	printf '%s\n' "$T/state/demo/kube-apply.state"
+}
+
+@test "kube-apply --state-dir: an unchanged run sends no request at all" {
+	kube_reset
+	run --separate-stderr -0 kst <"$T/stream"
+	[ "$(counts)" = 'created=8 skipped=1 ' ]
+	kube_stats_reset
+	run --separate-stderr -0 kst <"$T/stream"
+	[ "$(counts)" = 'skipped=1 unchanged=8 ' ]
+	[ "$(kube_stats .total)" = 0 ]
+	lines_of_type end | jqe 'select(.stage == "kube-apply") | .ok and
+	    .counts.unchanged == 8'
+}
+
+@test "kube-apply --state-dir: one changed object costs one list and one patch" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
+	recommit "$T/repo" change >/dev/null
+	rendered "$T/repo" >"$T/stream2"
+	kube_stats_reset
+	run --separate-stderr -0 kst <"$T/stream2"
+	[ "$(counts)" = 'configured=1 skipped=1 unchanged=7 ' ]
+	[ "$(action_of shop:configmap/web-config)" = configured ]
+	[ "$(kube_stats .verbs.list)" = 1 ]
+	[ "$(kube_stats .mutations)" = 1 ]
+	[ "$(kube_stats .resources.configmaps)" = 2 ]
+	kube_curl "$KUBE_URL/api/v1/namespaces/shop/configmaps/web-config" |
+	    jq -e '.data.greeting == "bonjour"'
+	# and that is remembered too
+	kube_stats_reset
+	run --separate-stderr -0 kst <"$T/stream2"
+	[ "$(kube_stats .total)" = 0 ]
+}
+
+@test "kube-apply --state-dir: a failed object is not remembered, so it is retried" {
+	kube_reset
+	kube_fault 403 1 'PATCH /api/v1/namespaces/shop/configmaps/web-config'
+	run --separate-stderr -1 kst <"$T/stream"
+	[ "$(action_of shop:configmap/web-config)" = failed ]
+	! grep -q 'shop:configmap/web-config' "$(state_file)"
+	grep -q 'shop:deployment/web$' "$(state_file)"
+	kube_stats_reset
+	run --separate-stderr -0 kst <"$T/stream"
+	[ "$(action_of shop:configmap/web-config)" = created ]
+	[ "$(counts)" = 'created=1 skipped=1 unchanged=7 ' ]
+	[ "$(kube_stats .verbs.list)" = 1 ]
+	[ "$(kube_stats .mutations)" = 1 ]
+	grep -q 'shop:configmap/web-config$' "$(state_file)"
+}
+
+@test "kube-apply --state-dir: --full compares everything and writes the state" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	rm "$(state_file)"
+	kube_stats_reset
+	run --separate-stderr -0 kst --full <"$T/stream"
+	[ "$(kube_stats .verbs.list)" -gt 0 ]
+	[ "$(kube_stats .mutations)" = 8 ]
+	[ "$(counts)" = 'skipped=1 unchanged=8 ' ]
+	[ "$(tail -n 1 "$(state_file)")" = 'end 8' ]
+	# drift behind Git's back is the trade-off: only --full sees it
+	kube_curl -X PATCH -H 'Content-Type: application/merge-patch+json' \
+	    --data '{"data":{"greeting":"drift"}}' \
+	    "$KUBE_URL/api/v1/namespaces/shop/configmaps/web-config" >/dev/null
+	run --separate-stderr -0 kst <"$T/stream"
+	[ "$(action_of shop:configmap/web-config)" = unchanged ]
+	run --separate-stderr -0 kst --full <"$T/stream"
+	[ "$(action_of shop:configmap/web-config)" = configured ]
+	kube_curl "$KUBE_URL/api/v1/namespaces/shop/configmaps/web-config" |
+	    jq -e '.data.greeting == "hello"'
+}
+
+@test "kube-apply --state-dir: --dry-run neither reads nor writes the state" {
+	kube_reset
+	run --separate-stderr -0 kst --dry-run <"$T/stream"
+	[ ! -e "$T/state" ]
+	kst <"$T/stream" >/dev/null
+	cp "$(state_file)" "$T/before"
+	was=$(stat -c '%i %y' "$(state_file)")
+	kube_stats_reset
+	run --separate-stderr -0 kst --dry-run <"$T/stream"
+	[ "$(kube_stats .verbs.list)" -gt 0 ]
+	cmp "$(state_file)" "$T/before"
+	[ "$(stat -c '%i %y' "$(state_file)")" = "$was" ]
+	[ "$(ls -A "$T/state/demo")" = kube-apply.state ]
+}
+
+@test "kube-apply --state-dir: a cut or corrupt state is ignored" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	cp "$(state_file)" "$T/good"
+	for bad in cut garbage; do
+		case $bad in
+		cut) head -c -20 "$T/good" >"$(state_file)" ;;
+		garbage) sed '3s/^[0-9a-f]/X/' "$T/good" >"$(state_file)" ;;
+		esac
+		kube_stats_reset
+		run --separate-stderr -0 kst <"$T/stream"
+		[ "$(counts)" = 'skipped=1 unchanged=8 ' ]
+		[ "$(kube_stats .verbs.list)" -gt 0 ]
+		[ "$(kube_stats .mutations)" = 0 ]
+		[[ $stderr == *'not using the state'* ]]
+		cmp "$(state_file)" "$T/good"
+	done
+}
+
+@test "kube-apply --state-dir: a state for another target or namespaces is ignored" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	grep -qF "\"target\":\"$KUBE_URL\"" "$(state_file)"
+	sed -i "2s|$KUBE_URL|https://127.0.0.1:1|" "$(state_file)"
+	kube_stats_reset
+	run --separate-stderr -0 kst <"$T/stream"
+	[ "$(kube_stats .verbs.list)" -gt 0 ]
+	[[ $stderr == *'another target'* ]]
+	[ "$(counts)" = 'skipped=1 unchanged=8 ' ]
+	# the same target with other namespaces allowed
+	kube_stats_reset
+	run --separate-stderr -0 kst --k8s-allow-namespace shop <"$T/stream"
+	[ "$(kube_stats .verbs.list)" -gt 0 ]
+	grep -q '"allow":\["shop"\]' "$(state_file)"
+}
+
+@test "kube-apply --state-dir: a stream cut before its end leaves the state as it was" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	cp "$(state_file)" "$T/before"
+	was=$(stat -c '%i %y' "$(state_file)")
+	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
+	recommit "$T/repo" change >/dev/null
+	rendered "$T/repo" | grep -v '"type":"end"' >"$T/half"
+	kube_stats_reset
+	run --separate-stderr -1 kst <"$T/half"
+	[ -z "$(lines_of_type applied)" ]
+	[ "$(kube_stats .mutations)" = 0 ]
+	cmp "$(state_file)" "$T/before"
+	[ "$(stat -c '%i %y' "$(state_file)")" = "$was" ]
+}
+
+@test "kube-apply --state-dir: the state file is the owner's alone" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	[ "$(stat -c %a "$(state_file)")" = 600 ]
+	[ "$(stat -c %a "$T/state/demo")" = 700 ]
+	[ "$(head -n 1 "$(state_file)")" = 'sluice kube-apply state 1' ]
+}
+
+@test "kube-apply --state-dir: an object that left Git is forgotten, and applied when it is back" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	mv "$T/repo/apps/secret.yaml" "$T/secret.yaml"
+	recommit "$T/repo" gone >/dev/null
+	rendered "$T/repo" >"$T/stream2"
+	run --separate-stderr -0 kst <"$T/stream2"
+	! grep -q 'shop:secret/web-token' "$(state_file)"
+	# as gc would
+	kube_curl -X DELETE \
+	    "$KUBE_URL/api/v1/namespaces/shop/secrets/web-token" >/dev/null
+	mv "$T/secret.yaml" "$T/repo/apps/secret.yaml"
+	recommit "$T/repo" back >/dev/null
+	rendered "$T/repo" >"$T/stream3"
+	run --separate-stderr -0 kst <"$T/stream3"
+	[ "$(action_of shop:secret/web-token)" = created ]
+}
+
+@test "kube-apply --state-dir: a source that cannot name a folder keeps no state" {
+	kube_reset
+	rendered "$T/repo" .. >"$T/dots"
+	run --separate-stderr -0 kst <"$T/dots"
+	[[ $stderr == *"cannot name a folder"* ]]
+	[ "$(counts)" = 'created=8 skipped=1 ' ]
+	[ -z "$(find "$T" -name kube-apply.state)" ]
+}
+
+@test "kube-apply --state-dir: the dir target, drift seen only by --full" {
+	ka --state-dir "$T/state" <"$T/stream" >/dev/null
+	grep -qF "\"target\":\"dir:$OUT\"" "$(state_file)"
+	sed -i 's/image: nginx:1.25/image: evil:latest/' \
+	    "$OUT/shop/deployment/web.yaml"
+	rm "$OUT/shop/configmap/web-config.yaml"
+	run --separate-stderr -0 ka --state-dir "$T/state" <"$T/stream"
+	[ "$(counts)" = 'skipped=1 unchanged=8 ' ]
+	run --separate-stderr -0 ka --state-dir "$T/state" --full <"$T/stream"
+	[ "$(action_of shop:deployment/web)" = configured ]
+	[ "$(action_of shop:configmap/web-config)" = created ]
+	grep -q 'image: nginx:1.25' "$OUT/shop/deployment/web.yaml"
+}
+
+@test "kube-apply --state-dir: a revision after the objects still sets their marks" {
+	ka --state-dir "$T/state" <"$T/stream" >/dev/null
+	# the same objects, read before a revision with another sync set
+	{
+		grep -v -e '"type":"revision"' -e '"type":"end"' "$T/stream"
+		head -n 1 "$T/stream" | jq -c '.syncSet = "other"'
+		grep '"type":"end"' "$T/stream"
+	} >"$T/late"
+	run --separate-stderr -0 ka --state-dir "$T/state" --sync-set test \
+	    <"$T/late"
+	[ "$(counts)" = 'configured=8 skipped=1 ' ]
+	want=$(printf '%s%s' other "shop:deployment/web" |
+	    openssl dgst -sha256 -binary | base64 | tr '+/' '-_' | tr -d '=')
+	grep -q "fluxcd.io/sync-gc-mark: sha256.$want" "$OUT/shop/deployment/web.yaml"
+}
+
+@test "kube-apply --state-dir: an empty name is a usage error" {
+	run -64 kube-apply --state-dir '' </dev/null
 }

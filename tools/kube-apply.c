@@ -22,11 +22,24 @@
  * concurrently within a rank). CRDs are waited for until Established
  * before the rank of custom resources.
  *
+ * With --state-dir DIR, kube-apply also remembers, per source, the
+ * checksum of each object the target accepted (DIR/SOURCE/kube-apply.state,
+ * lib/applystate.h). In a run without --full or --dry-run, an object whose
+ * checksum is the one remembered is unchanged at once, with no discovery,
+ * list or request, so a pass that changed one object lists one kind in one
+ * namespace and sends one request. The trade-off is Flux v1's: between
+ * --full runs, a change made behind Git's back to an object whose text in
+ * Git did not change is not seen; the next --full run undoes it. --full
+ * compares every object with the target and writes the state afresh;
+ * --dry-run neither reads nor writes it.
+ *
  * Flags: --target kube|dir:PATH, --kubeconfig FILE, --context NAME,
- * --dry-run, --full, --concurrency N, --k8s-allow-namespace NS...,
- * --sync-set NAME, --timeout DURATION, --log-format.
- * Exit: 0; 1 some objects failed; 64 usage; 65 bad input; 74 I/O;
- * 75 only temporary failures (API down, 429/5xx); 78 kubeconfig.
+ * --dry-run, --full, --state-dir DIR, --concurrency N,
+ * --k8s-allow-namespace NS..., --sync-set NAME, --timeout DURATION,
+ * --log-format.
+ * Exit: 0; 1 some objects failed; 64 usage; 65 bad input; 74 I/O (also:
+ * an old state could be neither removed nor replaced); 75 only temporary
+ * failures (API down, 429/5xx); 78 kubeconfig.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -34,6 +47,7 @@
 
 #include <jansson.h>
 
+#include "lib/applystate.h"
 #include "lib/buf.h"
 #include "lib/digest.h"
 #include "lib/flux.h"
@@ -53,7 +67,7 @@
 static const char usage_line[] =
     "usage: kube-apply [--target kube|dir:PATH] [--kubeconfig FILE]\n"
     "                  [--context NAME] [--dry-run] [--full]\n"
-    "                  [--concurrency N]\n"
+    "                  [--state-dir DIR] [--concurrency N]\n"
     "                  [--k8s-allow-namespace NS]... [--sync-set NAME]\n"
     "                  [--timeout DURATION] [--log-format auto|text|json]";
 
@@ -69,6 +83,9 @@ static const char help_text[] =
     "  --context NAME               default the current context\n"
     "  --dry-run                    dryRun=All: change nothing\n"
     "  --full                       apply everything, changed or not\n"
+    "  --state-dir DIR              remember what was applied in DIR: an\n"
+    "                               object unchanged in Git since costs\n"
+    "                               nothing (nor sees drift until --full)\n"
     "  --concurrency N              requests in flight (16)\n"
     "  --k8s-allow-namespace NS     only these namespaces (repeatable)\n"
     "  --sync-set NAME              for streams without a revision record\n"
@@ -77,7 +94,7 @@ static const char help_text[] =
     "  --log-format FORMAT          auto, text or json\n";
 
 enum {
-	OPT_DRY_RUN = 256, OPT_FULL,
+	OPT_DRY_RUN = 256, OPT_FULL, OPT_STATE_DIR,
 	OPT_ALLOW_NS, OPT_SYNC_SET,
 	OPT_LOG_FORMAT, OPT_VERSION
 };
@@ -86,6 +103,7 @@ static const struct option long_options[] = {
 	TARGET_LONG_OPTIONS,
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "full", no_argument, NULL, OPT_FULL },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "k8s-allow-namespace", required_argument, NULL, OPT_ALLOW_NS },
 	{ "k8s-namespace-whitelist", required_argument, NULL, OPT_ALLOW_NS },
 	{ "sync-set", required_argument, NULL, OPT_SYNC_SET },
@@ -101,6 +119,7 @@ struct options {
 	int dry_run, full;
 	struct strmap allow;		/* allowed namespaces; empty: all */
 	const char *sync_set;
+	const char *state_dir;		/* NULL: remember nothing */
 };
 
 /* One object, as little of it as the decisions need until it is sent. */
@@ -110,6 +129,7 @@ struct obj {
 	size_t obj_off, obj_len;	/* the "object" value in line */
 	char *id, *file, *api_version, *kind, *name, *ns;
 	int ignored;
+	int remembered;		/* unchanged by the state: nothing to do */
 	int rank;
 	size_t seq;		/* input order, for stable sorting */
 	/* decided on the way */
@@ -133,6 +153,14 @@ struct source {
 	struct obj *objs;
 	size_t n, alloc;
 	int complete;		/* an "end" for it followed its last object */
+	/* --state-dir */
+	int state_checked;	/* state_on has looked at it */
+	int state_off;		/* its name cannot name a folder */
+	int state_loaded;	/* state holds usable checksums */
+	int state_removed;	/* the file is gone: the target changes */
+	int state_stale;	/* ... or should be, but could not be removed */
+	struct applystate state;
+	char *early_set;	/* the sync set objects were remembered with */
 };
 
 struct run {
@@ -143,6 +171,8 @@ struct run {
 				 * the source being applied */
 	struct strmap dry_namespaces;	/* created by this dry run */
 	struct ordmap sources;	/* name -> struct source */
+	struct buf state_key;	/* what a state file must be valid for */
+	int state_failed;	/* a stale state file is left: exit 74 */
 };
 
 /* struct source starts with its name, for ordmap_named */
@@ -179,6 +209,92 @@ take_end(struct run *r, const struct rec *rec)
 	if (name != NULL && (s = strmap_get(&r->sources.map, name)) != NULL)
 		s->complete = 1;
 	json_decref(j);
+}
+
+/*
+ * The checksum of the object as applied: over its text as the record
+ * carries it (manifest-gen writes the same bytes for the same manifest)
+ * and its GC mark, so a changed sync set re-applies. No parse: most
+ * objects of a pass are unchanged, and this is all they cost.
+ */
+static void
+make_checksum(struct obj *ob, const char *text, size_t len,
+    const char *sync_set)
+{
+	struct buf mark = BUF_INIT, hex = BUF_INIT;
+	struct digest_sha1 c;
+	unsigned char sum[DIGEST_SHA1_LEN];
+
+	flux_gc_mark(sync_set, ob->id, &mark);
+	digest_sha1_init(&c);
+	digest_sha1_update(&c, text, len);
+	digest_sha1_update(&c, "\n", 1);
+	digest_sha1_update(&c, mark.s, mark.len);
+	digest_sha1_final(&c, sum);
+	digest_hex(sum, sizeof(sum), &hex);
+	free(ob->checksum);
+	free(ob->mark);
+	ob->checksum = buf_detach(&hex, NULL);
+	ob->mark = buf_detach(&mark, NULL);
+}
+
+static int
+is_crd(const struct obj *ob)
+{
+	return ob->kind && strcmp(ob->kind, "CustomResourceDefinition") == 0 &&
+	    ob->api_version &&
+	    strncmp(ob->api_version, "apiextensions.k8s.io/", 21) == 0;
+}
+
+/*
+ * Is there a state to use or keep for s? Looked at once per source, when
+ * first needed: the file is read then (unless --full, which compares
+ * everything with the target anyway).
+ */
+static int
+state_on(struct run *r, struct source *s)
+{
+	if (r->o->state_dir == NULL || r->o->dry_run)
+		return 0;
+	if (!s->state_checked) {
+		s->state_checked = 1;
+		if (!applystate_source_ok(s->name)) {
+			log_warn("the source name '%s' cannot name a folder: no "
+			    "state is kept for it", s->name);
+			s->state_off = 1;
+		} else if (!r->o->full) {
+			s->state_loaded = applystate_load(&s->state,
+			    r->o->state_dir, s->name, r->state_key.s);
+		}
+	}
+	return !s->state_off;
+}
+
+/*
+ * Is ob, whose object text is [text, text + len), the one the state
+ * remembers for its ID? Then it is unchanged, and it is decided as its
+ * record is read: such an object needs neither its record kept nor its
+ * kind resolved.
+ */
+static int
+remembered(struct run *r, struct source *s, struct obj *ob, const char *text,
+    size_t len)
+{
+	const char *set = s->sync_set ? s->sync_set : r->o->sync_set;
+	const char *sum;
+
+	if (!state_on(r, s) || !s->state_loaded || ob->ignored)
+		return 0;
+	if ((sum = applystate_get(&s->state, ob->id)) == NULL)
+		return 0;
+	/* a revision for the source that comes between its objects changes
+	 * the sync set: apply_source sees to those decided before */
+	if (s->early_set == NULL)
+		s->early_set = xstrdup(set);
+	else if (strcmp(s->early_set, set) != 0)
+		return 0;
+	make_checksum(ob, text, len, set);
+	return strcmp(sum, ob->checksum) == 0;
 }
 
 /* What the decisions need of the object at [o, o + n), whose record has
@@ -252,7 +368,6 @@ take_object(struct run *r, const struct rec *rec)
 	ob = &s->objs[s->n];
 	memset(ob, 0, sizeof(*ob));
 	ob->seq = s->n++;
-	ob->line = xmemdup(rec->line, rec->len);
 	ob->len = rec->len;
 	ob->obj_off = (size_t)(v[R_OBJECT] - rec->line);
 	ob->obj_len = vn[R_OBJECT];
@@ -264,6 +379,16 @@ take_object(struct run *r, const struct rec *rec)
 	    vn[R_IGNORED]);
 	ob->rank = rank_of_kind(ob->kind ? ob->kind : "");
 	buf_init(&ob->error, 0);
+	if (remembered(r, s, ob, v[R_OBJECT], vn[R_OBJECT])) {
+		ob->action = "unchanged";
+		ob->remembered = 1;
+	}
+	/*
+	 * The text is for sending, and for a CRD's kind (note_crds). Before
+	 * a revision record, a later one may still change the sync set.
+	 */
+	if (!ob->remembered || is_crd(ob) || s->sync_set == NULL)
+		ob->line = xmemdup(rec->line, rec->len);
 	s->complete = 0;
 	free(name);
 	return 0;
@@ -298,6 +423,8 @@ source_free(void *p)
 	free(s->name);
 	free(s->commit);
 	free(s->sync_set);
+	free(s->early_set);
+	applystate_release(&s->state);
 	free(s);
 }
 
@@ -337,38 +464,6 @@ skip(struct obj *ob, const char *reason)
 {
 	ob->action = "skipped";
 	ob->reason = reason;
-}
-
-static int
-is_crd(const struct obj *ob)
-{
-	return ob->kind && strcmp(ob->kind, "CustomResourceDefinition") == 0 &&
-	    ob->api_version &&
-	    strncmp(ob->api_version, "apiextensions.k8s.io/", 21) == 0;
-}
-
-/*
- * The checksum of the object as applied: over its text as the record
- * carries it (manifest-gen writes the same bytes for the same manifest)
- * and its GC mark, so a changed sync set re-applies. No parse: most
- * objects of a pass are unchanged, and this is all they cost.
- */
-static void
-make_checksum(struct obj *ob, const char *sync_set)
-{
-	struct buf mark = BUF_INIT, hex = BUF_INIT;
-	struct digest_sha1 c;
-	unsigned char sum[DIGEST_SHA1_LEN];
-
-	flux_gc_mark(sync_set, ob->id, &mark);
-	digest_sha1_init(&c);
-	digest_sha1_update(&c, ob->line + ob->obj_off, ob->obj_len);
-	digest_sha1_update(&c, "\n", 1);
-	digest_sha1_update(&c, mark.s, mark.len);
-	digest_sha1_final(&c, sum);
-	digest_hex(sum, sizeof(sum), &hex);
-	ob->checksum = buf_detach(&hex, NULL);
-	ob->mark = buf_detach(&mark, NULL);
 }
 
 /*
@@ -641,15 +736,31 @@ dry_namespace_missing(const struct run *r, const struct obj *ob,
  */
 #define CHUNK 256
 
+/*
+ * Before s's first change to the target: its state file goes, so that if
+ * this run dies before it writes the next, no remembered checksum is older
+ * than what the target holds (an object changed now and changed back in
+ * Git later must not look unchanged).
+ */
+static void
+forget_state(struct run *r, struct source *s)
+{
+	if (!state_on(r, s) || (s->state_removed && !s->state_stale))
+		return;
+	s->state_removed = 1;
+	s->state_stale = applystate_remove(r->o->state_dir, s->name) < 0;
+}
+
 /* Apply what reqs hold and record each object's outcome. */
 static void
-send(struct run *r, struct target_apply_req *reqs, struct obj **sent,
-    size_t m)
+send(struct run *r, struct source *s, struct target_apply_req *reqs,
+    struct obj **sent, size_t m)
 {
 	size_t i;
 
 	if (m == 0)
 		return;
+	forget_state(r, s);
 	target_apply(r->t, reqs, m);
 	for (i = 0; i < m; i++) {
 		struct obj *ob = sent[i];
@@ -702,7 +813,7 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 			skip(ob, "ignored in the cluster (fluxcd.io/ignore)");
 			continue;
 		}
-		make_checksum(ob, sync_set);
+		make_checksum(ob, ob->line + ob->obj_off, ob->obj_len, sync_set);
 		if (!r->o->full && ob->live && ob->live->checksum &&
 		    strcmp(ob->live->checksum, ob->checksum) == 0) {
 			ob->action = "unchanged";
@@ -721,11 +832,11 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 		reqs[m].dry_run = r->o->dry_run;
 		sent[m++] = ob;
 		if (m == CHUNK) {
-			send(r, reqs, sent, m);
+			send(r, s, reqs, sent, m);
 			m = 0;
 		}
 	}
-	send(r, reqs, sent, m);
+	send(r, s, reqs, sent, m);
 	/* the lists' items are gone after this */
 	for (i = 0; i < n; i++)
 		objs[i].live = NULL;
@@ -736,7 +847,10 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 	free(sent);
 }
 
-/* CRDs applied in this rank: wait until their kinds are served. */
+/*
+ * CRDs applied in this rank: wait until their kinds are served. Not those
+ * the state says are unchanged: an earlier run saw them applied.
+ */
 static void
 establish(struct run *r, struct obj *objs, size_t n)
 {
@@ -747,7 +861,7 @@ establish(struct run *r, struct obj *objs, size_t n)
 	for (i = 0; i < n; i++) {
 		struct obj *ob = &objs[i];
 
-		if (!is_crd(ob) || ob->action == NULL ||
+		if (!is_crd(ob) || ob->action == NULL || ob->remembered ||
 		    strcmp(ob->action, "failed") == 0 ||
 		    strcmp(ob->action, "skipped") == 0 || r->o->dry_run)
 			continue;
@@ -818,6 +932,66 @@ end_record(struct source *s, int ok, const unsigned long *counts,
 	free(failed);
 }
 
+/*
+ * Objects the state said were unchanged under a sync set that a later
+ * revision record for the source replaced: their marks are not what they
+ * were. Those read before any revision kept their records and are looked
+ * at again; those read after one did not (a second revision for a source,
+ * with another sync set): they fail, are not remembered, and the next run
+ * applies them.
+ */
+static void
+check_early_set(struct run *r, struct source *s)
+{
+	const char *set = s->sync_set ? s->sync_set : r->o->sync_set;
+	size_t i;
+
+	if (s->early_set == NULL || strcmp(s->early_set, set) == 0)
+		return;
+	for (i = 0; i < s->n; i++) {
+		struct obj *ob = &s->objs[i];
+
+		if (!ob->remembered)
+			continue;
+		ob->action = NULL;
+		ob->remembered = 0;
+		if (ob->line == NULL)
+			fail(ob, 1, "the sync set changed after the object "
+			    "was read; the next run applies it");
+	}
+}
+
+/*
+ * The next state: every object the target holds as this run left it.
+ * Failed and skipped objects are left out, to be looked at again; so are
+ * objects that left Git, so one that comes back is applied again.
+ */
+static void
+save_state(struct run *r, struct source *s)
+{
+	struct applystate_writer w;
+	size_t i;
+
+	if (!state_on(r, s))
+		return;
+	applystate_writer_init(&w, r->state_key.s);
+	for (i = 0; i < s->n; i++) {
+		const struct obj *ob = &s->objs[i];
+
+		if (ob->checksum != NULL && (strcmp(ob->action, "created") == 0 ||
+		    strcmp(ob->action, "configured") == 0 ||
+		    strcmp(ob->action, "unchanged") == 0))
+			applystate_writer_add(&w, ob->id, ob->checksum);
+	}
+	if (applystate_write(&w, r->o->state_dir, s->name,
+	    s->state_removed ? NULL : &s->state) == 0)
+		return;
+	/* an old file would still name the objects that have left Git */
+	forget_state(r, s);
+	if (s->state_stale)
+		r->state_failed = 1;
+}
+
 static void
 apply_source(struct run *r, struct source *s)
 {
@@ -841,6 +1015,7 @@ apply_source(struct run *r, struct source *s)
 	if (s->sync_set == NULL && r->o->sync_set == NULL)
 		log_warn("no revision record for '%s': GC marks use the sync "
 		    "set '%s'", s->name, "local");
+	check_early_set(r, s);
 	if (s->n > 0)
 		qsort(s->objs, s->n, sizeof(*s->objs), cmp_obj);
 	note_crds(r, s);
@@ -876,7 +1051,22 @@ apply_source(struct run *r, struct source *s)
 		}
 		tool_check_output();
 	}
+	save_state(r, s);
 	end_record(s, !failed, counts, s->objs, s->n, NULL);
+}
+
+/* What a state file must be valid for: the target and the namespaces. */
+static void
+state_key(struct run *r)
+{
+	const char **allow = xcalloc(r->o->allow.count + 1, sizeof(*allow));
+	size_t i, n = 0;
+
+	for (i = 0; i < r->o->allow.cap; i++)
+		if (r->o->allow.slots[i].key != NULL)
+			allow[n++] = r->o->allow.slots[i].key;
+	applystate_key(&r->state_key, target_identity(r->t), allow, n);
+	free(allow);
 }
 
 int
@@ -898,6 +1088,11 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case OPT_DRY_RUN: o.dry_run = 1; break;
 		case OPT_FULL: o.full = 1; break;
+		case OPT_STATE_DIR:
+			if (*optarg == '\0')
+				die(EXIT_USAGE, "--state-dir: an empty name");
+			o.state_dir = optarg;
+			break;
 		case OPT_ALLOW_NS:
 			tool_add_list(&allow, &nallow, optarg);
 			break;
@@ -924,6 +1119,8 @@ main(int argc, char *argv[])
 	r.t = target_open(o.target, &o.t, &code, &err);
 	if (r.t == NULL)
 		die(code, "%s", err.s);
+	if (o.state_dir != NULL)
+		state_key(&r);
 	while ((n = rec_next(&in, &rec)) > 0) {
 		if (rec_is(&rec, "object")) {
 			if (take_object(&r, &rec) < 0)
@@ -947,7 +1144,11 @@ main(int argc, char *argv[])
 	strmap_release(&r.dry_namespaces, NULL);
 	ordmap_release(&r.sources, source_free);
 	strmap_release(&o.allow, NULL);
+	buf_release(&r.state_key);
 	rec_reader_release(&in);
 	buf_release(&err);
-	return tool_finish(&r.st);
+	code = tool_finish(&r.st);
+	if (r.state_failed && (code == EXIT_OK || code == EXIT_TEMPFAIL))
+		code = EXIT_IOERR;
+	return code;
 }
