@@ -99,6 +99,9 @@ struct target_list_req {
 	const struct target_kind *kind;		/* in */
 	const char *namespace;			/* in: NULL for every one */
 	const char *selector;			/* in: a label selector or NULL */
+	const char *name;			/* in: only the object so named
+						 * (kube: a field selector), or
+						 * NULL for all */
 	struct target_live *items;		/* out: owned by the request */
 	size_t nitems;
 	int failed;				/* out: 1 if err is set */

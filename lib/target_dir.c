@@ -707,6 +707,9 @@ list_folder(struct dir *d, struct target_list_req *r, const char *nsdir,
 	while ((errno = 0, e = readdir(dp)) != NULL) {
 		if (!yaml_file_name(e->d_name, &stem))
 			continue;
+		if (r->name != NULL && (strlen(r->name) != stem ||
+		    strncmp(e->d_name, r->name, stem) != 0))
+			continue;	/* not read at all */
 		buf_setlen(&path, base);
 		buf_addf(&path, "/%s", e->d_name);
 		got = read_at(dirfd(dp), e->d_name, &path, &data, &r->err);

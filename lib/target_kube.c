@@ -509,6 +509,11 @@ k_list(struct target *t, struct target_list_req *reqs, size_t n)
 				buf_adds(&path, "&labelSelector=");
 				kube_query_escape(&path, reqs[i].selector);
 			}
+			if (reqs[i].name != NULL) {
+				buf_adds(&path, "&fieldSelector=");
+				kube_query_escape(&path, "metadata.name=");
+				kube_query_escape(&path, reqs[i].name);
+			}
 			if (cont[i] != NULL) {
 				buf_adds(&path, "&continue=");
 				kube_query_escape(&path, cont[i]);

@@ -252,6 +252,20 @@ state_file() {
 	[ "$(kube_stats .total)" = 0 ]
 }
 
+@test "kube-apply --state-dir: the list for one changed object asks for it by name" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
+	recommit "$T/repo" change >/dev/null
+	rendered "$T/repo" >"$T/stream2"
+	# a fault that only a list narrowed to web-config meets
+	kube_fault 403 1 'configmaps?limit=500&fieldSelector=metadata.name%3Dweb-config'
+	run --separate-stderr -75 kst <"$T/stream2"
+	lines_of_type applied | jqe 'select(.id == "shop:configmap/web-config") |
+	    .action == "failed" and (.error | test("cannot list"))'
+	kube_faults_clear
+}
+
 @test "kube-apply --state-dir: a failed object is not remembered, so it is retried" {
 	kube_reset
 	kube_fault 403 1 'PATCH /api/v1/namespaces/shop/configmaps/web-config'

@@ -42,6 +42,7 @@
  * failures (API down, 429/5xx); 78 kubeconfig.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -602,9 +603,25 @@ constrain_rank(struct run *r, struct obj *objs, size_t n)
 			    "(--k8s-allow-namespace)");
 }
 
+/* Can name go into a field selector as it is? Valid names (DNS
+ * subdomains) can; a list for any other is not narrowed. */
+static int
+plain_name(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
 /*
  * One metadata-only list per kind and namespace of the rank's objects that
- * are still undecided; none at all when every one is decided.
+ * are still undecided; none at all when every one is decided. A list for
+ * one object asks for it by name: a one-line change should not fetch the
+ * metadata of every Deployment in its namespace.
  */
 static void
 list_rank(struct run *r, struct obj *objs, size_t n,
@@ -613,6 +630,7 @@ list_rank(struct run *r, struct obj *objs, size_t n,
 	struct strmap seen = STRMAP_INIT, *index;
 	struct buf key = BUF_INIT;
 	size_t i, k;
+	uintptr_t at;
 
 	*lists = NULL;
 	*nlists = 0;
@@ -626,13 +644,17 @@ list_rank(struct run *r, struct obj *objs, size_t n,
 		buf_reset(&key);
 		buf_addf(&key, "%s/%s/%s/%s", ob->tk.group, ob->tk.version,
 		    ob->tk.resource, ns);
-		if (strmap_get(&seen, key.s) != NULL)
+		if ((at = (uintptr_t)strmap_get(&seen, key.s)) != 0) {
+			(*lists)[at - 1].name = NULL;	/* not one alone */
 			continue;
-		strmap_put(&seen, key.s, (void *)1, NULL);
+		}
+		strmap_put(&seen, key.s, (void *)(uintptr_t)(*nlists + 1), NULL);
 		*lists = xreallocarray(*lists, *nlists + 1, sizeof(**lists));
 		memset(&(*lists)[*nlists], 0, sizeof(**lists));
 		(*lists)[*nlists].kind = &ob->tk;
 		(*lists)[*nlists].namespace = ns;
+		if (plain_name(ob->name))
+			(*lists)[*nlists].name = ob->name;
 		(*nlists)++;
 	}
 	if (*nlists == 0) {

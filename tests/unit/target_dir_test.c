@@ -100,11 +100,11 @@ apply(struct target *t, const struct target_kind *k, const char *ns,
 
 /*
  * List: "ns/name[ mark=..][ sum=..][ ignore=..][ owned]" joined by ", "
- * (only "ns/name" if !full), or "FAILED: err".
+ * (only "ns/name" if !full), or "FAILED: err". name: only that object.
  */
 static const char *
 list_fmt(struct target *t, const struct target_kind *k, const char *ns,
-    const char *selector, int full)
+    const char *selector, const char *name, int full)
 {
 	struct target_list_req r;
 	struct target_live *l;
@@ -114,6 +114,7 @@ list_fmt(struct target *t, const struct target_kind *k, const char *ns,
 	r.kind = k;
 	r.namespace = ns;
 	r.selector = selector;
+	r.name = name;
 	target_list(t, &r, 1);
 	buf_reset(&text);
 	if (r.failed) {
@@ -146,14 +147,14 @@ static const char *
 list(struct target *t, const struct target_kind *k, const char *ns,
     const char *selector)
 {
-	return list_fmt(t, k, ns, selector, 1);
+	return list_fmt(t, k, ns, selector, NULL, 1);
 }
 
 static const char *
 list_names(struct target *t, const struct target_kind *k, const char *ns,
     const char *selector)
 {
-	return list_fmt(t, k, ns, selector, 0);
+	return list_fmt(t, k, ns, selector, NULL, 0);
 }
 
 /* Delete one: "deleted", "gone" or "FAILED: err". */
@@ -406,6 +407,12 @@ test_list(struct target *t)
 			bads++;
 		}
 	is_int(bads, 0, "invalid selectors fail the list");
+	is_str(list_fmt(t, &k, "default", NULL, "b", 1), "default/b ignore=true",
+	    "a list by name: that object alone");
+	is_str(list_fmt(t, &k, NULL, "app=web", "e", 0), "other/e",
+	    "by name and selector, in every namespace");
+	is_str(list_fmt(t, &k, "default", NULL, "zz", 0), "",
+	    "by a name that is not there: nothing");
 	target_kind_release(&k);
 
 	resolve(t, "v1", "Namespace", &k);
