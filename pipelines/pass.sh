@@ -433,6 +433,9 @@ apply_flags () {
 	opt --establish-timeout ESTABLISH_TIMEOUT
 	optlist --k8s-allow-namespace K8S_ALLOW_NAMESPACE
 	optbool --dry-run DRY_RUN
+	# what was applied: between --full passes, what Git did not change
+	# costs no request
+	add --state-dir "$state"
 }
 
 gc_flags () {

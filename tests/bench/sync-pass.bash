@@ -151,7 +151,8 @@ st git-fetch /dev/null "$dir/1" git-fetch --git-url "$url" \
     --git-branch main "${flags[@]}"
 st manifest-gen "$dir/1" "$dir/2" manifest-gen --cache \
     --state-dir "$SLUICE_STATE_DIR"
-st kube-apply "$dir/2" "$dir/3" kube-apply --kubeconfig "$KUBECONFIG_FILE"
+st kube-apply "$dir/2" "$dir/3" kube-apply --kubeconfig "$KUBECONFIG_FILE" \
+    --state-dir "$SLUICE_STATE_DIR"
 st gc "$dir/3" "$dir/4" gc --kubeconfig "$KUBECONFIG_FILE" \
     --state-dir "$SLUICE_STATE_DIR"
 a=$(date +%s%N)
