@@ -177,7 +177,8 @@ map_old(struct rendercache *c, const char *params)
 	c->maplen = (size_t)sb.st_size;
 	if (index_map(c, params, &why) < 0) {
 		log_debug("render cache '%s' not used: %s", c->path, why.s);
-		strmap_release(&c->index, NULL);
+		free(c->entries);
+		c->entries = NULL;
 		munmap((void *)c->map, c->maplen);
 		c->map = NULL;
 	}
