@@ -543,3 +543,57 @@ fluxupd_close(struct fluxupd *u)
 	memset(u, 0, sizeof(*u));
 	u->timeout = 60;
 }
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void
+fluxupd_commit_files(struct fluxupd_commit *fc, const struct fluxupd *u,
+    const char *const *paths, size_t n)
+{
+	size_t i, nf = 0, k = 0;
+
+	fc->files = xcalloc(n + u->nfiles + 1, sizeof(*fc->files));
+	for (i = 0; i < n; i++)
+		fc->files[nf++] = paths[i];
+	for (i = 0; i < u->nfiles; i++)
+		fc->files[nf++] = u->files[i].path;
+	qsort(fc->files, nf, sizeof(*fc->files), cmp_str);
+	for (i = 0; i < nf; i++)
+		if (k == 0 || strcmp(fc->files[i], fc->files[k - 1]) != 0)
+			fc->files[k++] = fc->files[i];
+	fc->gc.files = fc->files;
+	fc->gc.nfiles = k;
+	fc->u = u->nfiles > 0 ? u : NULL;
+}
+
+int
+fluxupd_commit_check(struct fluxupd_commit *fc, size_t i, struct buf *err)
+{
+	int rc = 0;
+
+	if (fc->u != NULL && (i == 0 || i <= fc->last))
+		rc = fluxupd_unmoved(fc->u, &fc->gc, err);
+	fc->last = i;
+	return rc;
+}
+
+int
+fluxupd_commit_run(struct fluxupd_commit *fc, const struct gitopts *g,
+    const struct commitopts *o, const char *git_dir, const char *base,
+    char *hex, struct buf *err)
+{
+	int rc;
+
+	gitcommit_setup(&fc->gc, g, o, git_dir, base);
+	rc = gitcommit_run(&fc->gc, err);
+	memcpy(hex, fc->gc.commit, sizeof(fc->gc.commit));
+	free(fc->files);
+	fc->files = NULL;
+	fc->gc.files = NULL;
+	fc->gc.nfiles = 0;
+	return rc;
+}

@@ -28,6 +28,7 @@
 #include <git2.h>
 
 #include "lib/buf.h"
+#include "lib/gitcommit.h"
 #include "lib/yannot.h"
 
 /* A file the commands changed: its bytes now, and in the commit. */
@@ -107,7 +108,6 @@ const struct fluxupd_file *fluxupd_find(const struct fluxupd *u,
  * gc is editing now? Written over a branch that moved, some but not all
  * of them would be a half update. 0, or -1 with err naming the first.
  */
-struct gitcommit;
 int fluxupd_unmoved(const struct fluxupd *u, struct gitcommit *gc,
     struct buf *err);
 
@@ -116,5 +116,53 @@ int fluxupd_write(const struct fluxupd_file *f, struct buf *out,
     unsigned *mode);
 
 void fluxupd_close(struct fluxupd *u);
+
+/*
+ * One commit of a tool's own in-place edits and of the files u changed
+ * (img-update, policy), so that each tool need not merge the two lists,
+ * nor check the updaters' files once per attempt, its own way:
+ *
+ *	struct fluxupd_commit fc = FLUXUPD_COMMIT_INIT;
+ *	fluxupd_commit_files(&fc, &u, paths, n);
+ *	fc.gc.edit = my_edit;  fc.gc.message = my_message;  fc.gc.arg = me;
+ *	rc = fluxupd_commit_run(&fc, g, o, git_dir, base, hex, &err);
+ *
+ * my_edit's file index counts in fc.gc.files, and it calls
+ * fluxupd_commit_check first. fc borrows u, which the caller closes
+ * after the run.
+ */
+struct fluxupd_commit {
+	struct gitcommit gc;
+	const struct fluxupd *u;	/* NULL when u changed no file */
+	const char **files;	/* owned; the paths are borrowed */
+	size_t last;		/* the last file edited */
+};
+#define FLUXUPD_COMMIT_INIT { GITCOMMIT_INIT, NULL, NULL, 0 }
+
+/*
+ * fc.gc's files: paths (the tool's own edits', in any order, repeats
+ * allowed) and those u changed, sorted and distinct, as gitcommit wants
+ * them.
+ */
+void fluxupd_commit_files(struct fluxupd_commit *fc, const struct fluxupd *u,
+    const char *const *paths, size_t n);
+
+/*
+ * From edit, at file i: at the first file of each attempt (gitcommit
+ * starts again at file 0 when the branch moved), fluxupd_unmoved on the
+ * tree being edited, 0 or -1 with err; the tool then fails its generated
+ * changes. 0 at the other files.
+ */
+int fluxupd_commit_check(struct fluxupd_commit *fc, size_t i,
+    struct buf *err);
+
+/*
+ * Set fc.gc up from the flags and the source (gitcommit_setup), run it,
+ * and free fc's file list. hex (GIT_OID_HEXSZ + 1 bytes) gets the pushed
+ * commit, or "". Returns as gitcommit_run.
+ */
+int fluxupd_commit_run(struct fluxupd_commit *fc, const struct gitopts *g,
+    const struct commitopts *o, const char *git_dir, const char *base,
+    char *hex, struct buf *err);
 
 #endif

@@ -694,11 +694,8 @@ cmp_file(const void *a, const void *b)
 struct commit_job {
 	const struct run *r;
 	struct source *s;
-	struct gitcommit *gc;
+	struct fluxupd_commit fc;	/* the commit, updaters' files too */
 	size_t *from, *to;	/* file i's yedit changes: [from[i], to[i]) */
-	long *upd;		/* file i in u->files, or -1 */
-	struct fluxupd *u;
-	size_t last;		/* the last file edited: a new attempt restarts */
 };
 
 /* Mark the generated changes failed, with why. */
@@ -715,17 +712,6 @@ fail_generated(struct source *s, const char *why)
 		}
 }
 
-/* Checked once per attempt: the updaters' files, where they ran. */
-static void
-check_updated(struct commit_job *job)
-{
-	struct buf why = BUF_INIT;
-
-	if (fluxupd_unmoved(job->u, job->gc, &why) < 0)
-		fail_generated(job->s, why.s);
-	buf_release(&why);
-}
-
 /* gitcommit's edit: apply file i's changes to its bytes. */
 static int
 edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
@@ -735,11 +721,14 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
 	struct change *c = job->s->c;
 	size_t k, from = job->from[i], to = job->to[i];
 	struct yedit *e = xcalloc(to > from ? to - from : 1, sizeof(*e));
+	const struct fluxupd_file *f;
+	struct buf why = BUF_INIT;
 	size_t made = 0, g;
 
-	if (job->u != NULL && (i == 0 || i <= job->last))
-		check_updated(job);
-	job->last = i;
+	/* once per attempt: are the updaters' files as they ran on? */
+	if (fluxupd_commit_check(&job->fc, i, &why) < 0)
+		fail_generated(job->s, why.s);
+	buf_release(&why);
 	for (k = from; k < to; k++) {
 		e[k - from] = (struct yedit)YEDIT_INIT;
 		e[k - from].doc = c[k].doc;
@@ -760,7 +749,7 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
 		yedit_release(&e[k - from]);
 	}
 	free(e);
-	if (job->upd[i] < 0)
+	if ((f = fluxupd_find(job->fc.u, job->fc.gc.files[i])) == NULL)
 		return made > 0 ? GITCOMMIT_WRITE : GITCOMMIT_KEEP;
 	/* a file a .flux.yaml updater changed: theirs, if they still stand */
 	for (g = 0; g < job->s->nc; g++)
@@ -773,7 +762,7 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
 		buf_addf(&c[k].e.err, "'%s' is changed by a .flux.yaml "
 		    "updater too", c[k].file);
 	}
-	return fluxupd_write(&job->u->files[job->upd[i]], new, mode);
+	return fluxupd_write(f, new, mode);
 }
 
 static int
@@ -885,14 +874,12 @@ out:
 static int
 commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 {
-	struct commit_job job;
-	struct gitcommit gc = GITCOMMIT_INIT;
+	struct commit_job job = { r, s, FLUXUPD_COMMIT_INIT, NULL, NULL };
 	struct fluxupd u = FLUXUPD_INIT;
-	const char **files;
-	size_t i, k, g, n = 0, nf;
-	int rc, c;
+	const char **paths;
+	size_t i, g, n;
+	int rc;
 
-	memset(&job, 0, sizeof(job));
 	qsort(s->c, s->nc, sizeof(*s->c), cmp_file);
 	for (g = 0; g < s->nc && !s->c[g].generated; g++)
 		;
@@ -900,38 +887,27 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 		fluxupd_close(&u);
 		return rc;
 	}
-	/* the files: those of the edits (s->c[0..g), sorted) merged with
-	 * those the updaters changed (sorted too) */
-	nf = g + u.nfiles;
-	files = xcalloc(nf + 1, sizeof(*files));
-	job.from = xcalloc(nf + 1, sizeof(*job.from));
-	job.to = xcalloc(nf + 1, sizeof(*job.to));
-	job.upd = xcalloc(nf + 1, sizeof(*job.upd));
-	for (i = 0, k = 0; i < g || k < u.nfiles; n++) {
-		c = i == g ? 1 : k == u.nfiles ? -1 :
-		    strcmp(s->c[i].file, u.files[k].path);
-		files[n] = c <= 0 ? s->c[i].file : u.files[k].path;
-		job.from[n] = job.to[n] = i;
-		while (c <= 0 && i < g && strcmp(s->c[i].file, files[n]) == 0)
-			job.to[n] = ++i;
-		job.upd[n] = c >= 0 ? (long)k++ : -1;
+	paths = xcalloc(g + 1, sizeof(*paths));
+	for (i = 0; i < g; i++)
+		paths[i] = s->c[i].file;
+	fluxupd_commit_files(&job.fc, &u, paths, g);
+	free(paths);
+	/* file n's edits: s->c[0..g) is in the files' order too */
+	job.from = xcalloc(job.fc.gc.nfiles + 1, sizeof(*job.from));
+	job.to = xcalloc(job.fc.gc.nfiles + 1, sizeof(*job.to));
+	for (i = 0, n = 0; n < job.fc.gc.nfiles; n++) {
+		job.from[n] = i;
+		while (i < g && strcmp(s->c[i].file, job.fc.gc.files[n]) == 0)
+			i++;
+		job.to[n] = i;
 	}
-	job.r = r;
-	job.s = s;
-	job.gc = &gc;
-	job.u = u.nfiles > 0 ? &u : NULL;
-	gitcommit_setup(&gc, &r->o->g, &r->o->c, s->git_dir, s->commit);
-	gc.files = files;
-	gc.nfiles = n;
-	gc.edit = edit_file;
-	gc.message = commit_message;
-	gc.arg = &job;
-	rc = gitcommit_run(&gc, err);
-	memcpy(hex, gc.commit, sizeof(gc.commit));
-	free(files);
+	job.fc.gc.edit = edit_file;
+	job.fc.gc.message = commit_message;
+	job.fc.gc.arg = &job;
+	rc = fluxupd_commit_run(&job.fc, &r->o->g, &r->o->c, s->git_dir,
+	    s->commit, hex, err);
 	free(job.from);
 	free(job.to);
-	free(job.upd);
 	fluxupd_close(&u);
 	return rc;
 }

@@ -296,10 +296,7 @@ policy_record(const struct run *r, const struct source *s,
 struct commit_job {
 	const struct run *r;
 	struct source *s;
-	const char **files;
-	struct gitcommit *gc;
-	struct fluxupd *u;	/* what the .flux.yaml updates changed */
-	size_t last;		/* the last file edited: a new attempt restarts */
+	struct fluxupd_commit fc;	/* the commit, updaters' files too */
 };
 
 /* Mark the generated workloads' changes failed, with why. */
@@ -338,21 +335,20 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
 	struct commit_job *job = arg;
 	struct source *s = job->s;
 	struct buf text = BUF_INIT, next = BUF_INIT, err = BUF_INIT;
-	const struct fluxupd_file *f = fluxupd_find(job->u, job->files[i]);
+	const char *file = job->fc.gc.files[i];
+	const struct fluxupd_file *f = fluxupd_find(job->fc.u, file);
 	size_t k;
 	int changed = 0, rc;
 
 	/* once per attempt: are the updaters' files as they ran on? */
-	if (job->u != NULL && (i == 0 || i <= job->last) &&
-	    fluxupd_unmoved(job->u, job->gc, &err) < 0)
+	if (fluxupd_commit_check(&job->fc, i, &err) < 0)
 		fail_generated(s, err.s);
-	job->last = i;
 	buf_reset(&err);
 	if (f != NULL && generated_stand(s)) {
 		/* the updaters' file, and no in-place edit of it */
 		for (k = 0; k < s->nt; k++)
 			if (!s->t[k].generated && s->t[k].na > 0 &&
-			    strcmp(s->t[k].file, job->files[i]) == 0) {
+			    strcmp(s->t[k].file, file) == 0) {
 				s->t[k].status = "failed";
 				buf_reset(&s->t[k].why);
 				buf_addf(&s->t[k].why, "'%s' is changed by a "
@@ -365,7 +361,7 @@ edit_file(void *arg, size_t i, const char *old, size_t len, struct buf *new,
 		struct target *t = &s->t[k];
 
 		if (t->na == 0 || t->generated ||
-		    strcmp(t->file, job->files[i]) != 0 ||
+		    strcmp(t->file, file) != 0 ||
 		    (t->status != NULL && strcmp(t->status, "failed") == 0))
 			continue;
 		buf_reset(&next);
@@ -450,12 +446,6 @@ commit_message(void *arg, struct buf *out)
 		buf_release(&line[i]);
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * Change the generated workloads through their .flux.yaml, in a scratch
  * checkout, into *u. If one fails, none of them is committed: a
@@ -506,9 +496,9 @@ update_generated(const struct run *r, struct source *s, struct fluxupd *u,
 static int
 commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 {
-	struct commit_job job = { r, s, NULL, NULL, NULL, 0 };
-	struct gitcommit gc = GITCOMMIT_INIT;
+	struct commit_job job = { r, s, FLUXUPD_COMMIT_INIT };
 	struct fluxupd u = FLUXUPD_INIT;
+	const char **paths;
 	size_t i, n = 0;
 	int rc;
 
@@ -516,32 +506,19 @@ commit_changes(struct run *r, struct source *s, char *hex, struct buf *err)
 		fluxupd_close(&u);
 		return rc;
 	}
-	job.files = xcalloc(s->nt + u.nfiles + 1, sizeof(*job.files));
+	/* the files edited in place; fc adds the updaters' */
+	paths = xcalloc(s->nt + 1, sizeof(*paths));
 	for (i = 0; i < s->nt; i++)
 		if (s->t[i].na > 0 && s->t[i].status == NULL &&
 		    !s->t[i].generated)
-			job.files[n++] = s->t[i].file;
-	for (i = 0; i < u.nfiles; i++)
-		job.files[n++] = u.files[i].path;
-	qsort(job.files, n, sizeof(*job.files), cmp_str);
-	for (i = 1; i < n; ) {
-		if (strcmp(job.files[i], job.files[i - 1]) == 0)
-			memmove(&job.files[i], &job.files[i + 1],
-			    (--n - i) * sizeof(*job.files));
-		else
-			i++;
-	}
-	job.gc = &gc;
-	job.u = u.nfiles > 0 ? &u : NULL;
-	gitcommit_setup(&gc, &r->o->g, &r->o->c, s->git_dir, s->commit);
-	gc.files = job.files;
-	gc.nfiles = n;
-	gc.edit = edit_file;
-	gc.message = commit_message;
-	gc.arg = &job;
-	rc = gitcommit_run(&gc, err);
-	memcpy(hex, gc.commit, sizeof(gc.commit));
-	free(job.files);
+			paths[n++] = s->t[i].file;
+	fluxupd_commit_files(&job.fc, &u, paths, n);
+	free(paths);
+	job.fc.gc.edit = edit_file;
+	job.fc.gc.message = commit_message;
+	job.fc.gc.arg = &job;
+	rc = fluxupd_commit_run(&job.fc, &r->o->g, &r->o->c, s->git_dir,
+	    s->commit, hex, err);
 	fluxupd_close(&u);
 	return rc;
 }
