@@ -62,6 +62,7 @@
 #include "lib/strmap.h"
 #include "lib/tool.h"
 #include "lib/workload.h"
+#include "lib/wtable.h"
 #include "lib/xalloc.h"
 #include "lib/yedit.h"
 #include "lib/banned.h"
@@ -920,36 +921,36 @@ print_table(const struct run *r, const struct source *s, const char *hex,
     const char *why)
 {
 	const struct options *o = r->o;
-	int wid = (int)strlen("WORKLOAD");
+	struct wtable tab = WTABLE_INIT;
 	size_t i, k, n;
 
 	for (i = 0; i < s->nw; i++)
-		if ((int)strlen(s->w[i].id) > wid)
-			wid = (int)strlen(s->w[i].id);
+		wtable_fit(&tab, s->w[i].id);
 	for (i = 0; i < o->nnamed; i++)
-		if ((int)strlen(o->named[i]) > wid)
-			wid = (int)strlen(o->named[i]);
-	printf("%-*s  %-8s  %s\n", wid, "WORKLOAD", "STATUS", "UPDATES");
+		wtable_fit(&tab, o->named[i]);
+	wtable_header(&tab, "UPDATES");
 	for (i = 0; i < s->nw; i++) {
 		const struct workload_rec *wr = &s->w[i];
 
 		for (k = n = 0; k < s->nc; k++) {
 			if (!s->c[k].e.done || strcmp(s->c[k].id, wr->id) != 0)
 				continue;
-			printf("%-*s  %-8s  %s: %s -> %s\n", wid,
-			    n ? "" : wr->id, n ? "" : wr->status,
-			    s->c[k].container, s->c[k].from, s->c[k].to);
+			wtable_row(&tab, n ? "" : wr->id, n ? "" : wr->status);
+			printf("%s: %s -> %s\n", s->c[k].container,
+			    s->c[k].from, s->c[k].to);
 			n++;
 		}
-		if (n == 0)
-			printf("%-*s  %-8s  %s\n", wid, wr->id, wr->status ?
-			    wr->status : "skipped", wr->why.len ? wr->why.s :
-			    "");
+		if (n == 0) {
+			wtable_row(&tab, wr->id, wr->status ? wr->status :
+			    "skipped");
+			printf("%s\n", wr->why.len ? wr->why.s : "");
+		}
 	}
 	for (i = 0; i < o->nnamed; i++)
-		if (workload_find((struct source *)s, o->named[i]) == NULL)
-			printf("%-*s  %-8s  %s\n", wid, o->named[i], "skipped",
-			    "not a workload in the repository");
+		if (workload_find((struct source *)s, o->named[i]) == NULL) {
+			wtable_row(&tab, o->named[i], "skipped");
+			printf("not a workload in the repository\n");
+		}
 	commitopts_print_outcome(&o->c, hex, why);
 }
 

@@ -43,6 +43,7 @@
 #include "lib/strmap.h"
 #include "lib/tool.h"
 #include "lib/workload.h"
+#include "lib/wtable.h"
 #include "lib/xalloc.h"
 #include "lib/yannot.h"
 #include "lib/banned.h"
@@ -529,17 +530,16 @@ static void
 print_table(const struct run *r, const struct source *s, const char *hex,
     const char *why)
 {
-	int wid = (int)strlen("WORKLOAD");
+	struct wtable tab = WTABLE_INIT;
 	size_t i, k;
 
 	for (i = 0; i < s->nt; i++)
-		if ((int)strlen(s->t[i].id) > wid)
-			wid = (int)strlen(s->t[i].id);
-	printf("%-*s  %-8s  %s\n", wid, "WORKLOAD", "STATUS", "CHANGES");
+		wtable_fit(&tab, s->t[i].id);
+	wtable_header(&tab, "CHANGES");
 	for (i = 0; i < s->nt; i++) {
 		const struct target *t = &s->t[i];
 
-		printf("%-*s  %-8s  ", wid, t->id, t->status);
+		wtable_row(&tab, t->id, t->status);
 		if (strcmp(t->status, "success") != 0)
 			fputs(t->why.s, stdout);
 		for (k = 0; strcmp(t->status, "success") == 0 && k < t->na;
