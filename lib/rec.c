@@ -2,6 +2,7 @@
 #include "lib/xalloc.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -451,6 +452,7 @@ rec_parse(const struct rec *r)
 
 static struct buf out = BUF_INIT;
 static int out_failed;
+static int out_ended;		/* rec_out_end: nothing more may come */
 
 #define OUT_FLUSH_AT (1u << 16)
 
@@ -486,9 +488,35 @@ rec_out_ok(void)
 	return !out_failed;
 }
 
+int
+rec_out_end(void)
+{
+	int fd;
+
+	if (out_ended)
+		return 0;
+	if (rec_out_flush() < 0)
+		return -1;
+	out_ended = 1;
+	/*
+	 * /dev/null in its place rather than a closed descriptor, which a
+	 * later open would get. Without /dev/null the output stays open,
+	 * and the next stage sees its end when we exit, as before.
+	 */
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (fd != 1) {		/* 1 itself: there was no output */
+		(void)dup2(fd, 1);
+		close(fd);
+	}
+	return 0;
+}
+
 void
 rec_out_line(const char *line, size_t len)
 {
+	if (out_ended)
+		BUG("a record after the end of the output");
 	if (out_failed)
 		return;
 	buf_add(&out, line, len);

@@ -136,5 +136,13 @@ void rec_out_buf(const struct buf *b);
 void rec_out_json(json_t *rec);
 int rec_out_flush(void);	/* 0, or -1 with errno */
 int rec_out_ok(void);
+/*
+ * No more records: flush them and close the output (/dev/null takes its
+ * place), so that the next stage sees the end of its input now, not after
+ * the work a tool has left that does not write records (a cache written,
+ * memory freed). 0, or -1 with errno, sticky as for rec_out_flush. A
+ * record written after it is a bug.
+ */
+int rec_out_end(void);
 
 #endif

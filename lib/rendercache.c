@@ -35,6 +35,8 @@ struct entry {
 	size_t filelen, keylen, n;
 };
 
+#define OUT_BUFFER (1u << 18)
+
 struct rendercache {
 	char *path, *tmp;
 	const char *map;		/* the old file, or NULL */
@@ -42,6 +44,7 @@ struct rendercache {
 	struct strmap index;		/* file -> struct entry in entries */
 	struct entry *entries;
 	FILE *out;			/* the new file, or NULL */
+	char *outbuf;			/* its buffer: see open_new */
 	unsigned long nout;
 };
 
@@ -204,6 +207,10 @@ open_new(struct rendercache *c, const char *params)
 		c->tmp = NULL;
 		return;
 	}
+	/* megabytes of entries: stdio's 4 KiB would be thousands of writes
+	 * (and glibc takes the size only with a buffer) */
+	c->outbuf = xmalloc(OUT_BUFFER);
+	(void)setvbuf(c->out, c->outbuf, _IOFBF, OUT_BUFFER);
 	buf_adds(&head, MAGIC);
 	rendercache_puts(&head, params);
 	buf_addch(&head, '\n');
@@ -292,6 +299,7 @@ rendercache_close(struct rendercache *c)
 		munmap((void *)c->map, c->maplen);
 	strmap_release(&c->index, NULL);
 	free(c->entries);
+	free(c->outbuf);
 	free(c->tmp);
 	free(c->path);
 	free(c);

@@ -291,33 +291,60 @@ out:
 }
 
 /*
- * Render a whole source: every path, then the held objects and "end".
- * With a cache, files whose blob it holds are copied from it.
+ * What a rendered source leaves to do once its records are out: its
+ * render cache written and its memory freed. The next stage waits for the
+ * end of the stream, not for this, so main does the last source's after
+ * the output is closed; an earlier one's is done when the next revision
+ * comes.
+ */
+struct leftover {
+	int active;
+	struct manifest_set set;
+	struct srctree *tree;
+	struct rendercache *cache;
+};
+
+static void
+leftover_finish(struct leftover *l)
+{
+	if (!l->active)
+		return;
+	if (l->cache != NULL)
+		(void)rendercache_commit(l->cache);
+	rendercache_close(l->cache);
+	manifest_set_release(&l->set);
+	srctree_free(l->tree);
+	l->active = 0;
+}
+
+/*
+ * Render a whole source into l->set: every path, then the held objects
+ * and "end". With a cache, files whose blob it holds are copied from it.
+ * l takes tree and cache.
  */
 static int
-render_source(struct srctree *tree, const struct manifest_opts *mo,
-    const struct options *o, char **paths, size_t npaths,
-    struct rendercache *cache)
+render_source(struct leftover *l, struct srctree *tree,
+    const struct manifest_opts *mo, const struct options *o, char **paths,
+    size_t npaths, struct rendercache *cache)
 {
-	struct manifest_set set;
 	struct walk wk;
 	size_t i;
-	int ok;
 
-	manifest_set_init(&set, mo);
-	set.cache = cache;
-	wk.set = &set;
+	manifest_set_init(&l->set, mo);
+	l->set.cache = cache;
+	l->tree = tree;
+	l->cache = cache;
+	l->active = 1;
+	wk.set = &l->set;
 	wk.tree = tree;
 	buf_init(&wk.content, 0);
 	if (npaths == 0)
 		render_path(&wk, o, "");
 	for (i = 0; i < npaths; i++)
 		render_path(&wk, o, paths[i]);
-	manifest_finish(&set);
-	ok = set.nerrors == 0;
+	manifest_finish(&l->set);
 	buf_release(&wk.content);
-	manifest_set_release(&set);
-	return ok ? 0 : -1;
+	return l->set.nerrors == 0 ? 0 : -1;
 }
 
 /*
@@ -354,9 +381,14 @@ out:
 	return c;
 }
 
-/* One "revision" record: 0, or -1 if anything in it failed. */
+/*
+ * One "revision" record: 0, or -1 if anything in it failed. What its
+ * rendering leaves to do is left in l (after what the last one left is
+ * done).
+ */
 static int
-handle_revision(const struct rec *r, const struct options *o)
+handle_revision(const struct rec *r, const struct options *o,
+    struct leftover *l)
 {
 	json_t *rev, *jpaths, *v;
 	const char *source, *commit, *git_dir;
@@ -368,6 +400,7 @@ handle_revision(const struct rec *r, const struct options *o)
 	size_t i, npaths = 0;
 	int ret = -1;
 
+	leftover_finish(l);
 	rec_out_line(r->line, r->len);	/* downstream needs its syncSet */
 	rev = rec_parse(r);
 	if (rev == NULL)
@@ -419,11 +452,7 @@ handle_revision(const struct rec *r, const struct options *o)
 		goto out;
 	}
 	cache = o->cache ? open_cache(o, source, o->default_ns) : NULL;
-	ret = render_source(tree, &mo, o, paths, npaths, cache);
-	if (cache != NULL)
-		(void)rendercache_commit(cache);
-	rendercache_close(cache);
-	srctree_free(tree);
+	ret = render_source(l, tree, &mo, o, paths, npaths, cache);
 out:
 	free(paths);
 	buf_release(&err);
@@ -436,6 +465,7 @@ main(int argc, char *argv[])
 {
 	struct tool_status st = TOOL_STATUS_INIT;
 	struct rec_reader in = REC_READER_INIT;
+	struct leftover left = { 0 };
 	struct options o;
 	struct rec r;
 	int ch, n;
@@ -484,22 +514,28 @@ main(int argc, char *argv[])
 		if (stat(o.dir, &sb) < 0 || !S_ISDIR(sb.st_mode))
 			die(EXIT_USAGE, "--dir: '%s' is not a folder", o.dir);
 		tree = srctree_open_dir(o.dir);
-		if (render_source(tree, &mo, &o, o.paths, o.npaths, NULL) < 0)
+		if (render_source(&left, tree, &mo, &o, o.paths, o.npaths,
+		    NULL) < 0)
 			tool_note(&st, 0);
-		srctree_free(tree);
 	} else {
 		while ((n = rec_next(&in, &r)) > 0) {
 			if (rec_is(&r, "revision")) {
-				if (handle_revision(&r, &o) < 0)
+				if (handle_revision(&r, &o, &left) < 0)
 					tool_note(&st, 0);
 			} else {
 				rec_out_line(r.line, r.len);
 			}
 			tool_check_output();
 		}
-		if (n < 0)
+		if (n < 0) {
+			leftover_finish(&left);	/* its cache is good */
 			tool_stream_broken(&in);
+		}
 	}
+	/* kube-apply starts on the end of the stream: it need not wait
+	 * for the cache or the frees */
+	(void)rec_out_end();
+	leftover_finish(&left);
 	tool_free_list(o.paths, o.npaths);
 	rec_reader_release(&in);
 	git_libgit2_shutdown();

@@ -1,7 +1,10 @@
 /* Unit tests of lib/rec (the record checker), lib/strmap and lib/kinds. */
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/buf.h"
 #include "lib/kinds.h"
@@ -204,10 +207,68 @@ test_members(void)
 	buf_release(&many);
 }
 
+/*
+ * A child writes a record to a pipe and ends its output, then waits for
+ * the go of the parent; the parent must read the record and the end of
+ * the pipe while the child still runs. With after_end the child writes
+ * once more after the end: a bug, exit 70.
+ */
+static int
+end_child(int after_end, struct buf *got)
+{
+	int data[2], go[2], status;
+	char b[256], c = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(data) < 0 || pipe(go) < 0)
+		return -1;
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		dup2(data[1], 1);
+		close(data[0]);
+		close(data[1]);
+		close(go[1]);
+		if (after_end)	/* the bug's message is expected */
+			dup2(open("/dev/null", O_WRONLY), 2);
+		rec_out_line("{\"type\":\"x\"}", 12);
+		if (rec_out_end() < 0)
+			_exit(2);
+		if (after_end)
+			rec_out_line("{\"type\":\"y\"}", 12);
+		(void)read(go[0], &c, 1);
+		_exit(rec_out_flush() == 0 ? 0 : 3);
+	}
+	close(data[1]);
+	close(go[0]);
+	while ((n = read(data[0], b, sizeof(b))) > 0)
+		buf_add(got, b, (size_t)n);
+	close(data[0]);
+	(void)write(go[1], &c, 1);
+	close(go[1]);
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static void
+test_out_end(void)
+{
+	struct buf got = BUF_INIT;
+
+	ok(end_child(0, &got) == 0, "rec_out_end: the child ends well");
+	is_str(got.s, "{\"type\":\"x\"}\n", "rec_out_end: the record, then "
+	    "the end of the output while the writer runs");
+	buf_reset(&got);
+	ok(end_child(1, &got) == 70, "a record after rec_out_end is a bug");
+	buf_release(&got);
+}
+
 int
 main(void)
 {
 	test_check();
+	test_out_end();
 	test_deep();
 	test_members();
 	test_strmap();
