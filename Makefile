@@ -18,12 +18,12 @@ UNIT_FILES = $(wildcard deploy/systemd/*.service deploy/systemd/*.socket \
 PKGS     = libgit2 yaml-0.1 libcurl jansson gpgme libpcre2-8
 WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wvla -Wwrite-strings $(WERROR)
-ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(CFLAGS) \
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -pthread -I. $(WARN) $(CFLAGS) \
            $(shell pkg-config --cflags $(PKGS))
 # --as-needed: a tool links only the libraries it calls, so manifest-gen
 # does not pay libcurl's start-up cost (DESIGN.md, cost discipline)
 ALL_LDFLAGS = -Wl,--as-needed $(LDFLAGS)
-LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS   = $(shell pkg-config --libs $(PKGS)) -lm -pthread
 TOOLS    = $(patsubst tools/%.c,$(O)/bin/%,$(wildcard tools/*.c))
 UNITS    = $(patsubst %.c,$(O)/%.t,$(wildcard tests/unit/*_test.c))
 BENCH    = $(patsubst %.c,$(O)/%,$(wildcard tests/bench/*.c))

@@ -40,11 +40,27 @@ target_open(const char *spec, const struct target_opts *o, int *exit_code,
 	return t;
 }
 
+/* A prefetch done, before anything else touches the target. */
+static void
+settle(struct target *t)
+{
+	if (t->ops->settle != NULL)
+		t->ops->settle(t);
+}
+
+void
+target_prefetch(struct target *t)
+{
+	if (t->ops->prefetch != NULL)
+		t->ops->prefetch(t);
+}
+
 void
 target_close(struct target *t)
 {
 	if (t == NULL)
 		return;
+	settle(t);
 	t->ops->close(t);
 	free(t->identity);
 	free(t);
@@ -68,6 +84,7 @@ target_resolve(struct target *t, const char *api_version, const char *kind,
 {
 	*temporary = 0;
 	memset(out, 0, sizeof(*out));
+	settle(t);
 	return t->ops->resolve(t, api_version, kind, out, temporary, err);
 }
 
@@ -85,6 +102,7 @@ void
 target_note_crd(struct target *t, const char *group, const char *kind,
     const char *scope)
 {
+	settle(t);
 	if (t->ops->note_crd)
 		t->ops->note_crd(t, group, kind, scope);
 }
@@ -95,12 +113,14 @@ target_kinds(struct target *t, struct target_kind **kinds, size_t *n,
 {
 	*kinds = NULL;
 	*n = 0;
+	settle(t);
 	return t->ops->kinds(t, kinds, n, err);
 }
 
 int
 target_refresh(struct target *t, struct buf *err)
 {
+	settle(t);
 	return t->ops->refresh ? t->ops->refresh(t, err) : 0;
 }
 
@@ -115,6 +135,7 @@ target_list(struct target *t, struct target_list_req *reqs, size_t n)
 		reqs[i].failed = 0;
 		buf_init(&reqs[i].err, 0);
 	}
+	settle(t);
 	t->ops->list(t, reqs, n);
 }
 
@@ -128,6 +149,7 @@ target_apply(struct target *t, struct target_apply_req *reqs, size_t n)
 		reqs[i].temporary = 0;
 		buf_init(&reqs[i].err, 0);
 	}
+	settle(t);
 	t->ops->apply(t, reqs, n);
 }
 
@@ -142,12 +164,14 @@ target_delete(struct target *t, struct target_delete_req *reqs, size_t n)
 		reqs[i].temporary = 0;
 		buf_init(&reqs[i].err, 0);
 	}
+	settle(t);
 	t->ops->del(t, reqs, n);
 }
 
 int
 target_wait_established(struct target *t, const char *name, struct buf *err)
 {
+	settle(t);
 	return t->ops->wait_established ?
 	    t->ops->wait_established(t, name, err) : 0;
 }

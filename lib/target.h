@@ -150,6 +150,15 @@ int target_is_dir(const struct target *t);
 const char *target_identity(const struct target *t);
 
 /*
+ * Start learning the target's kinds (discovery) in the background, as a
+ * kind will soon be resolved: the caller goes on reading its input
+ * meanwhile. Every later call on t waits for it; what it found, or the
+ * error it met, is what target_resolve then says. Nothing for a target
+ * without discovery, or one that has done it.
+ */
+void target_prefetch(struct target *t);
+
+/*
  * What the target calls the kind of apiVersion/kind. 0 with *out filled
  * (release it with target_kind_release), or -1 with err: the kind is not
  * served ("the server doesn't have a resource type ..."), or discovery

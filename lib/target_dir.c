@@ -981,15 +981,17 @@ dir_close(struct target *t)
 }
 
 static const struct target_ops dir_ops = {
-	dir_resolve,
-	dir_note_crd,
-	dir_kinds,
-	dir_refresh,
-	dir_list,
-	dir_apply,
-	dir_del,
-	dir_wait_established,
-	dir_close
+	.prefetch = NULL,	/* no discovery to start early */
+	.settle = NULL,
+	.resolve = dir_resolve,
+	.note_crd = dir_note_crd,
+	.kinds = dir_kinds,
+	.refresh = dir_refresh,
+	.list = dir_list,
+	.apply = dir_apply,
+	.del = dir_del,
+	.wait_established = dir_wait_established,
+	.close = dir_close,
 };
 
 /* mkdir -p path: 0, or -1 with errno. */

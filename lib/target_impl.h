@@ -8,6 +8,8 @@
 #include "lib/target.h"
 
 struct target_ops {
+	void (*prefetch)(struct target *t);	/* optional, with settle */
+	void (*settle)(struct target *t);	/* before every other op */
 	int (*resolve)(struct target *t, const char *api_version,
 	    const char *kind, struct target_kind *out, int *temporary,
 	    struct buf *err);

@@ -5,7 +5,9 @@
  * apidiscovery.k8s.io v2, then v2beta1 Accept types: one round trip for
  * every group, on servers from 1.27), the per-group-version documents
  * otherwise (1.26 and older). Cached for the run; target_refresh forgets
- * it after CRDs are applied.
+ * it after CRDs are applied. target_prefetch runs it on a thread of its
+ * own while the caller reads its input; every other call waits for that
+ * thread first, so the target is never used by two at once.
  * https://kubernetes.io/docs/concepts/overview/kubernetes-api/#aggregated-discovery
  *
  * Lists: metadata only (PartialObjectMetadataList), 500 a page, so the
@@ -18,6 +20,7 @@
  */
 #include "lib/target_impl.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -28,6 +31,7 @@
 #include "lib/jscan.h"
 #include "lib/kube.h"
 #include "lib/kubeconfig.h"
+#include "lib/log.h"
 #include "lib/mtime.h"
 #include "lib/strmap.h"
 #include "lib/xalloc.h"
@@ -56,6 +60,13 @@ struct kube_target {
 	struct resource **all;		/* preferred versions, for kinds() */
 	size_t nall;
 	int discovered;
+	/* target_prefetch */
+	pthread_t prefetch;
+	int prefetching;		/* the thread runs: settle first */
+	int prefetch_failed;		/* ... and failed: the next discover
+					 * says so (pre_*), without a retry */
+	int pre_temporary;
+	struct buf pre_err;
 };
 
 static struct kube_target *
@@ -277,7 +288,7 @@ discover_legacy(struct kube_target *kt, const json_t *groups,
 }
 
 static int
-discover(struct kube_target *kt, int *temporary, struct buf *err)
+discover_now(struct kube_target *kt, int *temporary, struct buf *err)
 {
 	struct kube_req *r[2];
 	json_t *core = NULL, *groups = NULL;
@@ -313,6 +324,62 @@ out:
 	kube_req_free(r[0]);
 	kube_req_free(r[1]);
 	return ret;
+}
+
+static void *
+prefetch_main(void *arg)
+{
+	struct kube_target *kt = arg;
+
+	if (discover_now(kt, &kt->pre_temporary, &kt->pre_err) < 0) {
+		forget(kt);	/* what a failed discovery left half read */
+		kt->prefetch_failed = 1;
+	}
+	return NULL;
+}
+
+/* Wait for the prefetch, if one runs: kt is ours alone after this.
+ * lib/target.c calls it before every other operation. */
+static void
+k_settle(struct target *t)
+{
+	struct kube_target *kt = impl(t);
+
+	if (!kt->prefetching)
+		return;
+	if (pthread_join(kt->prefetch, NULL) != 0)
+		BUG("cannot join the discovery thread");
+	kt->prefetching = 0;
+}
+
+/*
+ * Discovery, once a run. What a prefetch learnt, or the error it met (a
+ * second try at once would only double the wait on a server that is
+ * down; the run after this one tries again).
+ */
+static int
+discover(struct kube_target *kt, int *temporary, struct buf *err)
+{
+	if (kt->prefetch_failed) {
+		kt->prefetch_failed = 0;
+		*temporary = kt->pre_temporary;
+		buf_add(err, kt->pre_err.s, kt->pre_err.len);
+		buf_reset(&kt->pre_err);
+		return -1;
+	}
+	return discover_now(kt, temporary, err);
+}
+
+static void
+k_prefetch(struct target *t)
+{
+	struct kube_target *kt = impl(t);
+
+	if (kt->prefetching || kt->discovered || kt->prefetch_failed)
+		return;
+	/* without a thread, discovery happens when it is needed */
+	if (pthread_create(&kt->prefetch, NULL, prefetch_main, kt) == 0)
+		kt->prefetching = 1;
 }
 
 static int
@@ -371,10 +438,13 @@ k_kinds(struct target *t, struct target_kind **kinds, size_t *n,
 static int
 k_refresh(struct target *t, struct buf *err)
 {
+	struct kube_target *kt = impl(t);
 	int temporary = 0;
 
-	forget(impl(t));
-	return discover(impl(t), &temporary, err);
+	forget(kt);
+	kt->prefetch_failed = 0;	/* asked for anew: ask anew */
+	buf_reset(&kt->pre_err);
+	return discover(kt, &temporary, err);
 }
 
 /* /api/v1 or /apis/GROUP/VERSION, then namespaces/NS when namespaced. */
@@ -700,12 +770,15 @@ k_close(struct target *t)
 	struct kube_target *kt = impl(t);
 
 	forget(kt);
+	buf_release(&kt->pre_err);
 	kube_close(kt->k);
 	kubeconfig_release(&kt->kc);
 	free(kt);
 }
 
 static const struct target_ops kube_ops = {
+	.prefetch = k_prefetch,
+	.settle = k_settle,
 	.resolve = k_resolve,
 	.note_crd = NULL,
 	.kinds = k_kinds,

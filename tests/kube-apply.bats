@@ -252,6 +252,54 @@ state_file() {
 	[ "$(kube_stats .total)" = 0 ]
 }
 
+@test "kube-apply --state-dir: discovery starts at a changed object, while the rest is read" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
+	recommit "$T/repo" change >/dev/null
+	rendered "$T/repo" >"$T/stream2"
+	n=$(grep -n '"id":"shop:configmap/web-config"' "$T/stream2" | cut -d: -f1)
+	[ "$n" -lt "$(wc -l <"$T/stream2")" ]
+	mkfifo "$T/fifo"
+	kube_stats_reset
+	kst <"$T/fifo" >"$T/out2" 2>"$T/err2" &
+	pid=$!
+	exec 8>"$T/fifo"
+	# the stream up to the changed object only: no end, no EOF yet
+	head -n "$n" "$T/stream2" >&8
+	for _ in $(seq 100); do
+		[ "$(kube_stats .discovery)" -ge 2 ] && break
+		sleep 0.1
+	done
+	[ "$(kube_stats .discovery)" -ge 2 ]
+	[ "$(kube_stats '.verbs.list // 0')" = 0 ]
+	tail -n +"$((n + 1))" "$T/stream2" >&8
+	exec 8>&-
+	wait "$pid"
+	output=$(cat "$T/out2")
+	[ "$(counts)" = 'configured=1 skipped=1 unchanged=7 ' ]
+	[ "$(kube_stats .mutations)" = 1 ]
+	[ "$(kube_stats .discovery)" = 2 ]	# once: /api and /apis
+}
+
+@test "kube-apply --state-dir: discovery that fails while the rest is read is the object's error" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
+	recommit "$T/repo" change >/dev/null
+	rendered "$T/repo" >"$T/stream2"
+	kube_fault 503 1000 'GET /apis'
+	kube_stats_reset
+	run --separate-stderr -75 kst <"$T/stream2"
+	lines_of_type applied | jqe 'select(.id == "shop:configmap/web-config") |
+	    .action == "failed" and (.error | test("discovery failed"))'
+	[ "$(kube_stats .mutations)" = 0 ]
+	kube_faults_clear
+	# the next run discovers and applies it
+	run --separate-stderr -0 kst <"$T/stream2"
+	[ "$(action_of shop:configmap/web-config)" = configured ]
+}
+
 @test "kube-apply --state-dir: the list for one changed object asks for it by name" {
 	kube_reset
 	kst <"$T/stream" >/dev/null

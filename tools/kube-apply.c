@@ -20,7 +20,8 @@
  * namespace gives the live checksums and ignore annotations, and only the
  * objects whose checksum differs are applied (server-side apply,
  * concurrently within a rank). CRDs are waited for until Established
- * before the rank of custom resources.
+ * before the rank of custom resources. Discovery starts in the background
+ * at the first object that will need it, while the rest is read.
  *
  * With --state-dir DIR, kube-apply also remembers, per source, the
  * checksum of each object the target accepted (DIR/SOURCE/kube-apply.state,
@@ -383,6 +384,10 @@ take_object(struct run *r, const struct rec *rec)
 	if (remembered(r, s, ob, v[R_OBJECT], vn[R_OBJECT])) {
 		ob->action = "unchanged";
 		ob->remembered = 1;
+	} else if (!ob->ignored && ob->api_version != NULL &&
+	    ob->kind != NULL) {
+		/* its kind will be resolved: discovery meanwhile */
+		target_prefetch(r->t);
 	}
 	/*
 	 * The text is for sending, and for a CRD's kind (note_crds). Before
@@ -774,14 +779,14 @@ forget_state(struct run *r, struct source *s)
 }
 
 /* Apply what reqs hold and record each object's outcome. */
-static void
+static int
 send(struct run *r, struct source *s, struct target_apply_req *reqs,
     struct obj **sent, size_t m)
 {
 	size_t i;
 
 	if (m == 0)
-		return;
+		return 0;
 	forget_state(r, s);
 	target_apply(r->t, reqs, m);
 	for (i = 0; i < m; i++) {
@@ -809,9 +814,11 @@ send(struct run *r, struct source *s, struct target_apply_req *reqs,
 		free(ob->body);
 		ob->body = NULL;
 	}
+	return 1;
 }
 
-static void
+/* Apply a rank's objects: 1 if that took any request, else 0. */
+static int
 apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 {
 	struct target_apply_req *reqs;
@@ -819,10 +826,12 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 	size_t nlists, i, m = 0;
 	struct obj **sent;
 	const char *sync_set = s->sync_set ? s->sync_set : r->o->sync_set;
+	int asked;
 
 	resolve_rank(r, objs, n);
 	constrain_rank(r, objs, n);
 	list_rank(r, objs, n, &lists, &nlists);
+	asked = nlists > 0;
 	reqs = xcalloc(CHUNK, sizeof(*reqs));
 	sent = xcalloc(CHUNK, sizeof(*sent));
 	for (i = 0; i < n; i++) {
@@ -854,11 +863,11 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 		reqs[m].dry_run = r->o->dry_run;
 		sent[m++] = ob;
 		if (m == CHUNK) {
-			send(r, s, reqs, sent, m);
+			asked |= send(r, s, reqs, sent, m);
 			m = 0;
 		}
 	}
-	send(r, s, reqs, sent, m);
+	asked |= send(r, s, reqs, sent, m);
 	/* the lists' items are gone after this */
 	for (i = 0; i < n; i++)
 		objs[i].live = NULL;
@@ -867,6 +876,7 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 	free(lists);
 	free(reqs);
 	free(sent);
+	return asked;
 }
 
 /*
@@ -1014,12 +1024,39 @@ save_state(struct run *r, struct source *s)
 		r->state_failed = 1;
 }
 
+/* The "applied" records of objs, counted by action into counts. */
+static void
+write_rank(struct run *r, const struct source *s, const struct obj *objs,
+    size_t n, unsigned long *counts)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct obj *ob = &objs[i];
+
+		write_applied(r, s, ob);
+		if (strcmp(ob->action, "created") == 0)
+			counts[0]++;
+		else if (strcmp(ob->action, "configured") == 0)
+			counts[1]++;
+		else if (strcmp(ob->action, "unchanged") == 0)
+			counts[2]++;
+		else if (strcmp(ob->action, "skipped") == 0)
+			counts[3]++;
+		else {
+			counts[4]++;
+			tool_note(&r->st, ob->temporary);
+		}
+	}
+	tool_check_output();
+}
+
 static void
 apply_source(struct run *r, struct source *s)
 {
 	unsigned long counts[5] = { 0 };
-	size_t i, start, end;
-	int failed = 0;
+	size_t i, start, end, written = 0;
+	int asked;
 
 	if (!s->complete) {
 		if (s->n > 0) {
@@ -1046,35 +1083,28 @@ apply_source(struct run *r, struct source *s)
 		for (end = start; end < s->n &&
 		    s->objs[end].rank == s->objs[start].rank; end++)
 			;
-		apply_rank(r, s, s->objs + start, end - start);
+		asked = apply_rank(r, s, s->objs + start, end - start);
 		establish(r, s->objs + start, end - start);
 		/* a rank done, its records' text is not needed any more */
 		for (i = start; i < end; i++) {
 			free(s->objs[i].line);
 			s->objs[i].line = NULL;
 		}
-		for (i = start; i < end; i++) {
-			struct obj *ob = &s->objs[i];
-
-			write_applied(r, s, ob);
-			if (strcmp(ob->action, "created") == 0)
-				counts[0]++;
-			else if (strcmp(ob->action, "configured") == 0)
-				counts[1]++;
-			else if (strcmp(ob->action, "unchanged") == 0)
-				counts[2]++;
-			else if (strcmp(ob->action, "skipped") == 0)
-				counts[3]++;
-			else {
-				counts[4]++;
-				failed = 1;
-				tool_note(&r->st, ob->temporary);
-			}
+		/*
+		 * The records of ranks the state decided wait for the next
+		 * rank that asks the target anything, or the end: a one-line
+		 * change should not wait behind thousands of "unchanged"
+		 * (and the next stage needs the end anyway). A rank that
+		 * asked writes at once, so a long first pass shows progress.
+		 */
+		if (asked || end == s->n) {
+			write_rank(r, s, s->objs + written, end - written,
+			    counts);
+			written = end;
 		}
-		tool_check_output();
 	}
 	save_state(r, s);
-	end_record(s, !failed, counts, s->objs, s->n, NULL);
+	end_record(s, counts[4] == 0, counts, s->objs, s->n, NULL);
 }
 
 /* What a state file must be valid for: the target and the namespaces. */
@@ -1160,6 +1190,8 @@ main(int argc, char *argv[])
 		tool_stream_broken(&in);
 	for (i = 0; i < r.sources.n; i++)
 		apply_source(&r, ordmap_at(&r.sources, i));
+	/* gc starts on the end of the stream, not on our clean-up */
+	(void)rec_out_end();
 
 	target_close(r.t);
 	strmap_release(&r.crds, NULL);
