@@ -194,21 +194,10 @@ cpu_has_sha(void)
 }
 #endif
 
-/* sha1_block or sha1_block_ni: chosen at the first use */
+/* sha1_block or sha1_block_ni, and the same for SHA-256: chosen at the
+ * first use (digest_hw) */
 static void (*sha1_compress)(uint32_t *, const unsigned char *);
-
-int
-digest_sha1_hw(int allow)
-{
-	sha1_compress = sha1_block;
-#ifdef HAVE_SHA_NI
-	if (allow && cpu_has_sha())
-		sha1_compress = sha1_block_ni;
-#else
-	(void)allow;
-#endif
-	return sha1_compress != sha1_block;
-}
+static void (*sha256_compress)(uint32_t *, const unsigned char *);
 
 void
 digest_sha1_init(struct digest_sha1 *c)
@@ -261,7 +250,7 @@ void
 digest_sha1_update(struct digest_sha1 *c, const void *data, size_t n)
 {
 	if (sha1_compress == NULL)
-		(void)digest_sha1_hw(1);
+		(void)digest_hw(1);
 	absorb(c->h, c->block, &c->nblock, &c->len, data, n, sha1_compress);
 }
 
@@ -338,6 +327,78 @@ sha256_block(uint32_t *h, const unsigned char *p)
 		h[i] += v[i];
 }
 
+#ifdef HAVE_SHA_NI
+/*
+ * The same block with the CPU's SHA instructions (Intel's "SHA
+ * Extensions" paper describes them). sha256rnds2 does two rounds on the
+ * state split as ABEF and CDGH (A in the top lane), taking W+K of the two
+ * rounds in its low lanes; so each four rounds is two calls, the second
+ * with the high half of the sum moved down, and the two halves of the
+ * state swap roles each call and are back in place after four rounds.
+ * Words 16 to 63 come four at a time: sha256msg1 adds sigma0 of the next
+ * words to the group 16 back, the words 7 back are added, and sha256msg2
+ * adds sigma1 of the last group.
+ */
+__attribute__((target("sha,sse4.1")))
+static void
+sha256_block_ni(uint32_t *h, const unsigned char *p)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL,
+	    0x0405060700010203LL);
+	__m128i abef, cdgh, abef0, cdgh0, t, x, m[4];
+	int g;
+
+	/* h[0..3] is DCBA (A in lane 0), h[4..7] HGFE */
+	t = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)(const void *)
+	    h), 0xb1);					/* CDAB */
+	cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)
+	    (const void *)(h + 4)), 0x1b);		/* EFGH */
+	abef = _mm_alignr_epi8(t, cdgh, 8);		/* ABEF */
+	cdgh = _mm_blend_epi16(cdgh, t, 0xf0);		/* CDGH */
+	abef0 = abef;
+	cdgh0 = cdgh;
+	for (g = 0; g < 16; g++) {
+		if (g < 4)
+			m[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)
+			    (const void *)(p + 16 * g)), bswap);
+		else
+			m[g & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(
+			    _mm_sha256msg1_epu32(m[g & 3], m[(g + 1) & 3]),
+			    _mm_alignr_epi8(m[(g + 3) & 3], m[(g + 2) & 3], 4)),
+			    m[(g + 3) & 3]);
+		x = _mm_add_epi32(m[g & 3], _mm_loadu_si128((const __m128i *)
+		    (const void *)(sha256_k + 4 * g)));
+		cdgh = _mm_sha256rnds2_epu32(cdgh, abef, x);
+		abef = _mm_sha256rnds2_epu32(abef, cdgh,
+		    _mm_shuffle_epi32(x, 0x0e));
+	}
+	abef = _mm_add_epi32(abef, abef0);
+	cdgh = _mm_add_epi32(cdgh, cdgh0);
+	t = _mm_shuffle_epi32(abef, 0x1b);		/* FEBA */
+	cdgh = _mm_shuffle_epi32(cdgh, 0xb1);		/* DCHG */
+	_mm_storeu_si128((__m128i *)(void *)h,
+	    _mm_blend_epi16(t, cdgh, 0xf0));		/* DCBA */
+	_mm_storeu_si128((__m128i *)(void *)(h + 4),
+	    _mm_alignr_epi8(cdgh, t, 8));		/* HGFE */
+}
+#endif
+
+int
+digest_hw(int allow)
+{
+	sha1_compress = sha1_block;
+	sha256_compress = sha256_block;
+#ifdef HAVE_SHA_NI
+	if (allow && cpu_has_sha()) {
+		sha1_compress = sha1_block_ni;
+		sha256_compress = sha256_block_ni;
+	}
+#else
+	(void)allow;
+#endif
+	return sha1_compress != sha1_block;
+}
+
 void
 digest_sha256_init(struct digest_sha256 *c)
 {
@@ -354,7 +415,10 @@ digest_sha256_init(struct digest_sha256 *c)
 void
 digest_sha256_update(struct digest_sha256 *c, const void *data, size_t n)
 {
-	absorb(c->h, c->block, &c->nblock, &c->len, data, n, sha256_block);
+	if (sha256_compress == NULL)
+		(void)digest_hw(1);
+	absorb(c->h, c->block, &c->nblock, &c->len, data, n,
+	    sha256_compress);
 }
 
 void

@@ -52,11 +52,11 @@ void digest_sha256_update(struct digest_sha256 *c, const void *p, size_t n);
 void digest_sha256_final(struct digest_sha256 *c, unsigned char *out);
 
 /*
- * SHA-1 uses the CPU's SHA instructions (x86-64) when it has them, unless
- * this was called with allow 0 (the unit tests check both ways). 1 if
- * they are in use from now on.
+ * SHA-1 and SHA-256 use the CPU's SHA instructions (x86-64) when it has
+ * them, unless this was called with allow 0 (the unit tests check both
+ * ways). 1 if they are in use from now on.
  */
-int digest_sha1_hw(int allow);
+int digest_hw(int allow);
 
 /* One shot: out receives DIGEST_SHA1_LEN or DIGEST_SHA256_LEN bytes. */
 void digest_sha1(const void *p, size_t n, unsigned char *out);

@@ -90,11 +90,11 @@ test_sha1_both(void)
 
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (unsigned char)(i * 131 + i / 7);
-	have = digest_sha1_hw(1);
+	have = digest_hw(1);
 	for (n = 0; n <= sizeof(data); n += n < 200 ? 1 : 37) {
-		(void)digest_sha1_hw(1);
+		(void)digest_hw(1);
 		digest_sha1(data, n, hw);
-		(void)digest_sha1_hw(0);
+		(void)digest_hw(0);
 		digest_sha1(data, n, sw);
 		bad += memcmp(hw, sw, sizeof(hw)) != 0;
 	}
@@ -102,7 +102,7 @@ test_sha1_both(void)
 	    "portable one's", have ? "" : " (none here, so without)");
 	/* the vectors with the portable code, then with the instructions */
 	test_sha1();
-	(void)digest_sha1_hw(1);
+	(void)digest_hw(1);
 }
 
 static void
@@ -161,6 +161,31 @@ test_sha256(void)
 	hex_of(md, sizeof(md), &b);
 	is_str(b.s, v[2].want, "sha256 a byte at a time");
 	buf_release(&b);
+}
+
+/* The same for SHA-256: the instructions against the portable code. */
+static void
+test_sha256_both(void)
+{
+	unsigned char data[1000], hw[DIGEST_SHA256_LEN];
+	unsigned char sw[DIGEST_SHA256_LEN];
+	size_t i, n, bad = 0;
+	int have;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(i * 131 + i / 7);
+	have = digest_hw(1);
+	for (n = 0; n <= sizeof(data); n += n < 200 ? 1 : 37) {
+		(void)digest_hw(1);
+		digest_sha256(data, n, hw);
+		(void)digest_hw(0);
+		digest_sha256(data, n, sw);
+		bad += memcmp(hw, sw, sizeof(hw)) != 0;
+	}
+	is_int(bad, 0, "sha256 with%s the CPU's SHA instructions is the "
+	    "portable one's", have ? "" : " (none here, so without)");
+	test_sha256();		/* the vectors, portable */
+	(void)digest_hw(1);
 }
 
 static void
@@ -389,6 +414,7 @@ main(void)
 	test_sha1();
 	test_sha1_both();
 	test_sha256();
+	test_sha256_both();
 	test_hmac();
 	test_hmac_sha256();
 	test_equal();
