@@ -54,8 +54,9 @@ void flux_sync_set_name(const char *safe_url, const char *branch,
  * Append the value of the fluxcd.io/sync-gc-mark label for the object with
  * resource ID id ("<namespace>:<kind>/<name>"): "sha256." +
  * base64url_nopad(sha256(sync_set || id)) ([F] pkg/cluster/kubernetes/
- * sync.go makeGCMark). 50 characters, a valid label value.
+ * sync.go makeGCMark). FLUX_GC_MARK_LEN characters, a valid label value.
  */
+#define FLUX_GC_MARK_LEN 50
 void flux_gc_mark(const char *sync_set, const char *id, struct buf *out);
 
 #endif

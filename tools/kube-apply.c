@@ -143,8 +143,9 @@ struct obj {
 	int temporary;
 	char *body;		/* what is applied */
 	size_t body_len;
-	char *checksum;
-	char *mark;		/* the GC mark label's value */
+	/* in the object, not allocated: ten thousand objects a pass */
+	char checksum[2 * DIGEST_SHA1_LEN + 1];	/* "": not made */
+	char mark[FLUX_GC_MARK_LEN + 1];	/* the GC mark label's value */
 	const struct target_live *live;
 };
 
@@ -175,6 +176,8 @@ struct run {
 	struct ordmap sources;	/* name -> struct source */
 	struct buf state_key;	/* what a state file must be valid for */
 	int state_failed;	/* a stale state file is left: exit 74 */
+	struct source *last;	/* of the last object record */
+	struct buf scratch;	/* for make_checksum */
 };
 
 /* struct source starts with its name, for ordmap_named */
@@ -220,24 +223,26 @@ take_end(struct run *r, const struct rec *rec)
  * objects of a pass are unchanged, and this is all they cost.
  */
 static void
-make_checksum(struct obj *ob, const char *text, size_t len,
+make_checksum(struct run *r, struct obj *ob, const char *text, size_t len,
     const char *sync_set)
 {
-	struct buf mark = BUF_INIT, hex = BUF_INIT;
+	struct buf *b = &r->scratch;
 	struct digest_sha1 c;
 	unsigned char sum[DIGEST_SHA1_LEN];
 
-	flux_gc_mark(sync_set, ob->id, &mark);
+	buf_reset(b);
+	flux_gc_mark(sync_set, ob->id, b);
+	if (b->len >= sizeof(ob->mark))
+		BUG("a GC mark of %zu bytes", b->len);
+	memcpy(ob->mark, b->s, b->len + 1);
 	digest_sha1_init(&c);
 	digest_sha1_update(&c, text, len);
 	digest_sha1_update(&c, "\n", 1);
-	digest_sha1_update(&c, mark.s, mark.len);
+	digest_sha1_update(&c, ob->mark, b->len);
 	digest_sha1_final(&c, sum);
-	digest_hex(sum, sizeof(sum), &hex);
-	free(ob->checksum);
-	free(ob->mark);
-	ob->checksum = buf_detach(&hex, NULL);
-	ob->mark = buf_detach(&mark, NULL);
+	buf_reset(b);
+	digest_hex(sum, sizeof(sum), b);
+	memcpy(ob->checksum, b->s, sizeof(ob->checksum));
 }
 
 static int
@@ -295,7 +300,7 @@ remembered(struct run *r, struct source *s, struct obj *ob, const char *text,
 		s->early_set = xstrdup(set);
 	else if (strcmp(s->early_set, set) != 0)
 		return 0;
-	make_checksum(ob, text, len, set);
+	make_checksum(r, ob, text, len, set);
 	return strcmp(sum, ob->checksum) == 0;
 }
 
@@ -328,6 +333,16 @@ take_names(struct obj *ob, const char *o, size_t n)
 		ob->ns = jscan_str(m[META_NAMESPACE], mn[META_NAMESPACE]);
 }
 
+/* Is the JSON value [v, v + vn) the string s, written without escapes? */
+static int
+is_plain_string(const char *v, size_t vn, const char *s)
+{
+	size_t n = strlen(s);
+
+	return vn == n + 2 && v[0] == '"' && v[n + 1] == '"' &&
+	    memcmp(v + 1, s, n) == 0 && memchr(v + 1, '\\', n) == NULL;
+}
+
 /*
  * An object record: 0, or -1 if it is not one (a data error, 65). Read
  * from the spans the reader's check found and with jscan, not parsed
@@ -344,23 +359,28 @@ take_object(struct run *r, const struct rec *rec)
 	const char *v[R_N];
 	size_t vn[R_N];
 	char *name = NULL, *id = NULL;
-	struct source *s;
+	struct source *s = NULL;
 	struct obj *ob;
 
 	rec_pick(rec, keys, v, vn);
-	if (v[R_SOURCE] != NULL)
+	/* nearly always the source of the record before: no copy of it */
+	if (r->last != NULL && v[R_SOURCE] != NULL &&
+	    is_plain_string(v[R_SOURCE], vn[R_SOURCE], r->last->name))
+		s = r->last;
+	else if (v[R_SOURCE] != NULL)
 		name = jscan_str(v[R_SOURCE], vn[R_SOURCE]);
 	if (v[R_ID] != NULL)
 		id = jscan_str(v[R_ID], vn[R_ID]);
-	if (name == NULL || id == NULL || v[R_OBJECT] == NULL ||
-	    *v[R_OBJECT] != '{') {
+	if ((s == NULL && name == NULL) || id == NULL ||
+	    v[R_OBJECT] == NULL || *v[R_OBJECT] != '{') {
 		log_error("line %lu: an object record needs \"source\", \"id\" "
 		    "and \"object\"", rec->lineno);
 		free(name);
 		free(id);
 		return -1;
 	}
-	s = source_get(r, name);
+	if (s == NULL)
+		r->last = s = source_get(r, name);
 	if (s->commit == NULL && v[R_COMMIT] != NULL)
 		s->commit = jscan_str(v[R_COMMIT], vn[R_COMMIT]);
 	if (s->n == s->alloc) {
@@ -411,8 +431,6 @@ obj_release(struct obj *ob)
 	free(ob->name);
 	free(ob->ns);
 	free(ob->body);
-	free(ob->checksum);
-	free(ob->mark);
 	buf_release(&ob->error);
 	target_kind_release(&ob->tk);
 }
@@ -844,7 +862,8 @@ apply_rank(struct run *r, struct source *s, struct obj *objs, size_t n)
 			skip(ob, "ignored in the cluster (fluxcd.io/ignore)");
 			continue;
 		}
-		make_checksum(ob, ob->line + ob->obj_off, ob->obj_len, sync_set);
+		make_checksum(r, ob, ob->line + ob->obj_off, ob->obj_len,
+		    sync_set);
 		if (!r->o->full && ob->live && ob->live->checksum &&
 		    strcmp(ob->live->checksum, ob->checksum) == 0) {
 			ob->action = "unchanged";
@@ -1010,7 +1029,7 @@ save_state(struct run *r, struct source *s)
 	for (i = 0; i < s->n; i++) {
 		const struct obj *ob = &s->objs[i];
 
-		if (ob->checksum != NULL && (strcmp(ob->action, "created") == 0 ||
+		if (*ob->checksum != '\0' && (strcmp(ob->action, "created") == 0 ||
 		    strcmp(ob->action, "configured") == 0 ||
 		    strcmp(ob->action, "unchanged") == 0))
 			applystate_writer_add(&w, ob->id, ob->checksum);
@@ -1199,6 +1218,7 @@ main(int argc, char *argv[])
 	ordmap_release(&r.sources, source_free);
 	strmap_release(&o.allow, NULL);
 	buf_release(&r.state_key);
+	buf_release(&r.scratch);
 	rec_reader_release(&in);
 	buf_release(&err);
 	code = tool_finish(&r.st);
