@@ -232,6 +232,50 @@ lifecycle() {
 	[ "$(end_field ok)" = false ]
 }
 
+# commit_all DIR: commit everything in the clone DIR and push it to main
+commit_all() {
+	git -C "$1" add -A &&
+	    git -C "$1" -c user.name=t -c user.email=t@example.com \
+	        commit -q -m change &&
+	    git -C "$1" push -q origin HEAD:main
+}
+
+@test "git-fetch: changed names each file once, in path order, under the paths" {
+	local w=$BATS_TEST_TMPDIR/w url="file://$SRV/changes.git" f
+	git_seed_repo "$SRV" changes
+	git clone -q "$SRV/changes.git" "$w"
+	mkdir "$w/apps/web"
+	for f in a a-b a.yaml a0 app.yaml apps/web/d.yaml apps/x.yaml; do
+		echo 1 >"$w/$f"
+	done
+	commit_all "$w"
+	run --separate-stderr -0 gf --git-readonly --git-url "$url"
+	run --separate-stderr -0 gf --git-readonly --git-url "$url" \
+	    --mark-synced "$(rev_field commit)"
+
+	# a file becomes a folder; another a symlink (libgit2 named it twice)
+	rm "$w/a" "$w/apps/x.yaml"
+	mkdir "$w/a"
+	for f in a/x a-b a.yaml a0 app.yaml apps/web/d.yaml; do
+		echo 2 >"$w/$f"
+	done
+	ln -s ../a0 "$w/apps/x.yaml"
+	commit_all "$w"
+	run --separate-stderr -0 gf --git-readonly --git-url "$url"
+	[ "$(rev_field 'changed | join(",")')" = \
+	    a,a-b,a.yaml,a/x,a0,app.yaml,apps/web/d.yaml,apps/x.yaml ]
+	run --separate-stderr -0 gf --git-readonly --git-url "$url" \
+	    --git-path apps
+	[ "$(rev_field 'changed | join(",")')" = apps/web/d.yaml,apps/x.yaml ]
+	run --separate-stderr -0 gf --git-readonly --git-url "$url" \
+	    --git-path app.yaml --git-path a
+	[ "$(rev_field 'changed | join(",")')" = a,a/x,app.yaml ]
+	# a glob is libgit2's to match (and no path git-fetch can find)
+	run --separate-stderr -1 gf --git-readonly --git-url "$url" \
+	    --git-path 'apps/web/*'
+	[ "$(rev_field 'changed | join(",")')" = apps/web/d.yaml ]
+}
+
 @test "git-fetch: the sync-set name is Flux v1's for the same settings" {
 	git_seed_repo "$SRV" syncset
 	url="file://$SRV/syncset.git"

@@ -45,6 +45,7 @@
 #include "lib/rec.h"
 #include "lib/srctree.h"
 #include "lib/tool.h"
+#include "lib/treediff.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
 
@@ -232,7 +233,17 @@ on_delta(const git_diff_delta *d, float progress, void *payload)
 	return 0;
 }
 
-/* The files under the paths that differ between two commits. */
+static void
+add_changed(const char *path, void *arg)
+{
+	jsonw_str(arg, path);
+}
+
+/*
+ * The files under the paths that differ between two commits. treediff
+ * reads only the folders that differ; libgit2's diff reads every tree of
+ * both commits, and is kept for paths with globs, which only it matches.
+ */
 static void
 changed_files(struct run *r, const git_oid *from, const git_oid *to,
     char **paths, size_t npaths, struct jsonw *w)
@@ -241,15 +252,33 @@ changed_files(struct run *r, const git_oid *from, const git_oid *to,
 	git_commit *a = NULL, *b = NULL;
 	git_tree *ta = NULL, *tb = NULL;
 	git_diff *diff = NULL;
+	struct buf list = BUF_INIT;
+	struct jsonw lw;
 
+	if (git_commit_lookup(&a, r->m.repo, from) < 0 ||
+	    git_commit_lookup(&b, r->m.repo, to) < 0 ||
+	    git_commit_tree(&ta, a) < 0 || git_commit_tree(&tb, b) < 0) {
+		/* cannot tell: say everything may have changed */
+		jsonw_null(w);
+		goto out;
+	}
+	if (treediff_paths_plain(paths, npaths)) {
+		/* aside, so that a failure half way leaves no partial list */
+		jsonw_init(&lw, &list);
+		jsonw_open_array(&lw);
+		if (treediff_files(r->m.repo, ta, tb, paths, npaths,
+		    add_changed, &lw) < 0) {
+			jsonw_null(w);
+		} else {
+			jsonw_close_array(&lw);
+			jsonw_raw(w, list.s, list.len);
+		}
+		goto out;
+	}
 	git_diff_options_init(&dopt, GIT_DIFF_OPTIONS_VERSION);
 	dopt.pathspec.strings = paths;
 	dopt.pathspec.count = npaths;
-	if (git_commit_lookup(&a, r->m.repo, from) < 0 ||
-	    git_commit_lookup(&b, r->m.repo, to) < 0 ||
-	    git_commit_tree(&ta, a) < 0 || git_commit_tree(&tb, b) < 0 ||
-	    git_diff_tree_to_tree(&diff, r->m.repo, ta, tb, &dopt) < 0) {
-		/* cannot tell: say everything may have changed */
+	if (git_diff_tree_to_tree(&diff, r->m.repo, ta, tb, &dopt) < 0) {
 		jsonw_null(w);
 		goto out;
 	}
@@ -257,6 +286,7 @@ changed_files(struct run *r, const git_oid *from, const git_oid *to,
 	git_diff_foreach(diff, on_delta, NULL, NULL, NULL, w);
 	jsonw_close_array(w);
 out:
+	buf_release(&list);
 	git_diff_free(diff);
 	git_tree_free(ta);
 	git_tree_free(tb);
