@@ -19,7 +19,8 @@
  * what git_diff_tree_to_tree reports for the same trees and the same plain
  * pathspec, in the same order, except that libgit2 names a path twice
  * when it changes type (a blob that became a symlink or a submodule: a
- * deletion and an addition); here it is named once.
+ * deletion and an addition); here it is named once (and git-fetch drops
+ * libgit2's repeat).
  *
  * Trees are read in the order git writes them (entries sorted by name, a
  * folder's name compared as if it ended in '/'); git fsck refuses a tree

@@ -270,10 +270,14 @@ commit_all() {
 	run --separate-stderr -0 gf --git-readonly --git-url "$url" \
 	    --git-path app.yaml --git-path a
 	[ "$(rev_field 'changed | join(",")')" = a,a/x,app.yaml ]
-	# a glob is libgit2's to match (and no path git-fetch can find)
+	# a glob is libgit2's to match (and no path git-fetch can find);
+	# the symlink is named once there too
 	run --separate-stderr -1 gf --git-readonly --git-url "$url" \
 	    --git-path 'apps/web/*'
 	[ "$(rev_field 'changed | join(",")')" = apps/web/d.yaml ]
+	run --separate-stderr -1 gf --git-readonly --git-url "$url" \
+	    --git-path 'apps/*'
+	[ "$(rev_field 'changed | join(",")')" = apps/web/d.yaml,apps/x.yaml ]
 }
 
 @test "git-fetch: the sync-set name is Flux v1's for the same settings" {

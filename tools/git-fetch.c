@@ -217,26 +217,34 @@ read_mark(struct run *r, git_oid *oid)
 
 /* ---- what changed ---- */
 
-static int
-on_delta(const git_diff_delta *d, float progress, void *payload)
-{
-	struct jsonw *w = payload;
-
-	(void)progress;
-	if (d->old_file.path && d->status != GIT_DELTA_ADDED)
-		jsonw_str(w, d->old_file.path);
-	if (d->new_file.path && d->status != GIT_DELTA_DELETED &&
-	    (d->old_file.path == NULL ||
-	    strcmp(d->old_file.path, d->new_file.path) != 0 ||
-	    d->status == GIT_DELTA_ADDED))
-		jsonw_str(w, d->new_file.path);
-	return 0;
-}
+/* The list being written: each path once (both diffs give them in path
+ * order, libgit2's twice when a file changes type). */
+struct changed {
+	struct jsonw *w;
+	struct buf last;
+};
 
 static void
 add_changed(const char *path, void *arg)
 {
-	jsonw_str(arg, path);
+	struct changed *c = arg;
+
+	if (c->last.len > 0 && strcmp(c->last.s, path) == 0)
+		return;
+	jsonw_str(c->w, path);
+	buf_reset(&c->last);
+	buf_adds(&c->last, path);
+}
+
+static int
+on_delta(const git_diff_delta *d, float progress, void *payload)
+{
+	(void)progress;
+	if (d->old_file.path && d->status != GIT_DELTA_ADDED)
+		add_changed(d->old_file.path, payload);
+	if (d->new_file.path && d->status != GIT_DELTA_DELETED)
+		add_changed(d->new_file.path, payload);
+	return 0;
 }
 
 /*
@@ -254,6 +262,7 @@ changed_files(struct run *r, const git_oid *from, const git_oid *to,
 	git_diff *diff = NULL;
 	struct buf list = BUF_INIT;
 	struct jsonw lw;
+	struct changed c = { NULL, BUF_INIT };
 
 	if (git_commit_lookup(&a, r->m.repo, from) < 0 ||
 	    git_commit_lookup(&b, r->m.repo, to) < 0 ||
@@ -266,8 +275,9 @@ changed_files(struct run *r, const git_oid *from, const git_oid *to,
 		/* aside, so that a failure half way leaves no partial list */
 		jsonw_init(&lw, &list);
 		jsonw_open_array(&lw);
+		c.w = &lw;
 		if (treediff_files(r->m.repo, ta, tb, paths, npaths,
-		    add_changed, &lw) < 0) {
+		    add_changed, &c) < 0) {
 			jsonw_null(w);
 		} else {
 			jsonw_close_array(&lw);
@@ -283,9 +293,11 @@ changed_files(struct run *r, const git_oid *from, const git_oid *to,
 		goto out;
 	}
 	jsonw_open_array(w);
-	git_diff_foreach(diff, on_delta, NULL, NULL, NULL, w);
+	c.w = w;
+	git_diff_foreach(diff, on_delta, NULL, NULL, NULL, &c);
 	jsonw_close_array(w);
 out:
+	buf_release(&c.last);
 	buf_release(&list);
 	git_diff_free(diff);
 	git_tree_free(ta);
