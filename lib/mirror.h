@@ -10,6 +10,8 @@
  * or that never finished its first fetch, is removed and cloned anew. The
  * first clone is made beside the mirror and renamed into place only once
  * it is complete, so a half-made mirror is never taken for a whole one.
+ * Packs pile up, one a fetch: git-fetch consolidates them past git's
+ * gc --auto limits while it holds the lock (lib/mirror_pack.h).
  *
  * Credentials go to libgit2 through callbacks only: the URL given to it
  * has no password, so none can reach its messages, the mirror's config,

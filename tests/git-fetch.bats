@@ -441,6 +441,196 @@ commit_all() {
 	[ -z "$(find "$STATE" -name '*.yaml')" ]
 }
 
+# --- mirror upkeep ----------------------------------------------------------
+
+pack_count() {	# pack_count MIRROR: how many packs it holds
+	local f n=0
+	for f in "$1"/objects/pack/*.pack; do
+		[ -e "$f" ] && n=$((n + 1))
+	done
+	printf '%s\n' "$n"
+}
+
+# queue_commits NAME N: N commits after main of $SRV/NAME.git, each adding
+# a file of 200 random bytes (which do not compress), made at once by git
+# fast-import; their ids go to $SRV/NAME.queued, and no ref names them
+# (libgit2 fetches from a file:// URL whatever any ref reaches). After
+# the first fetch: a first clone from a file:// URL copies every object.
+queue_commits() {
+	local i
+	for i in $(seq "$2"); do
+		printf 'commit refs/queued\nmark :%s\n' "$i"
+		printf 'committer t <t@example.com> %s +0000\n' \
+		    "$((1700000000 + i))"
+		printf 'data <<EOF\ncommit %s\nEOF\n' "$i"
+		if [ "$i" -eq 1 ]; then
+			printf 'from refs/heads/main^0\n'
+		else
+			printf 'from :%s\n' "$((i - 1))"
+		fi
+		printf 'M 644 inline data/f%s\ndata <<EOF\n%s\nEOF\n\n' "$i" \
+		    "$(head -c 200 /dev/urandom | base64 -w 0)"
+	done | git --git-dir="$SRV/$1.git" fast-import --quiet \
+	    --export-marks="$SRV/$1.queued"
+	git --git-dir="$SRV/$1.git" update-ref -d refs/queued
+}
+
+# next_commit NAME I: move main of $SRV/NAME.git to the I-th queued
+# commit; prints its id
+next_commit() {
+	local c
+	c=$(sed -n "s/^:$2 //p" "$SRV/$1.queued")
+	git --git-dir="$SRV/$1.git" update-ref refs/heads/main "$c"
+	printf '%s\n' "$c"
+}
+
+# commit_and_fetch NAME URL I: the I-th queued commit, fetched by
+# git-fetch, whose records are kept for usual_records. (Count in a
+# variable other than i: bats 1.8's run with flags sets i.)
+commit_and_fetch() {
+	local c
+	c=$(next_commit "$1" "$3")
+	run --separate-stderr -0 gf --git-url "$2"
+	keep_records "$c"
+}
+
+# fetch_until NAME URL PACKS: fetch queued commits one by one, each by
+# its own git-fetch run, until the mirror holds PACKS packs; sets step to
+# the last commit fetched. Quietly: the preparation of a test.
+fetch_until() {
+	while [ "$(pack_count "$STATE/$1/mirror.git")" -lt "$3" ]; do
+		step=$((step + 1))
+		next_commit "$1" "$step" >/dev/null || return 1
+		gf --git-url "$2" >/dev/null 2>&1 || return 1
+	done
+}
+
+keep_records() {	# keep_records COMMIT: $output, a fetch of COMMIT
+	[ "${#lines[@]}" -eq 2 ]
+	printf '%s\n' "$output" >>"$BATS_TEST_TMPDIR/records"
+	printf '%s\n' "$1" >>"$BATS_TEST_TMPDIR/commits"
+}
+
+# usual_records: the records kept are, for each fetch, those of a fetch of
+# its commit, as without any upkeep. One jq for them all: jq 1.6 takes
+# tens of milliseconds to start, and a test fetches some 50 times.
+usual_records() {
+	jq -n -e --rawfile c "$BATS_TEST_TMPDIR/commits" '
+	    [inputs] as $r | [$c | splits("\n") | select(. != "")] as $c |
+	    ($r | length) == 2 * ($c | length) and
+	    all(range($c | length); . as $i | $r[2 * $i] as $rev |
+	        $r[2 * $i + 1] as $last | $rev.type == "revision" and
+	        $rev.commit == $c[$i] and $rev.branch == "main" and
+	        $last.type == "end" and $last.ok and $last.commit == $c[$i] and
+	        $last.counts.fetched == 1)' "$BATS_TEST_TMPDIR/records" \
+	    >/dev/null
+}
+
+# the mirror is whole, and has the server's branch and tags
+mirror_is_whole() {	# mirror_is_whole NAME MIRROR
+	git -C "$2" fsck --full --no-progress
+	git -C "$2" rev-list --objects main >/dev/null
+	[ "$(git -C "$2" for-each-ref refs/heads refs/tags)" = \
+	    "$(git -C "$SRV/$1.git" for-each-ref refs/heads refs/tags)" ]
+}
+
+@test "git-fetch: past 50 packs, the mirror's packs are consolidated" {
+	git_seed_repo "$SRV" packs
+	url="git://127.0.0.1:$GITD_PORT/packs.git"
+	mirror=$STATE/packs/mirror.git
+	run --separate-stderr -0 gf --git-url "$url"
+	queue_commits packs 55
+	most=0 times=0
+	for step in $(seq 55); do
+		commit_and_fetch packs "$url" "$step"
+		[[ $stderr != *warning* ]]
+		n=$(pack_count "$mirror")
+		if [[ $stderr == *consolidated* ]]; then
+			# every pack but the largest, into one
+			[[ $stderr == *'consolidated 50 packs'* ]]
+			[ "$n" -le 3 ]
+			times=$((times + 1))
+		else
+			# no word of upkeep: the one "fetched" line
+			[[ $stderr != *$'\n'* ]]
+		fi
+		if [ "$n" -gt "$most" ]; then most=$n; fi
+	done
+	# each fetch added a pack until there were 50; the next one
+	# consolidated them, once
+	[ "$most" -eq 50 ]
+	[ "$times" -eq 1 ]
+	[ "$(pack_count "$mirror")" -le 7 ]
+	[ "$(git -C "$mirror" count-objects -v | sed -n 's/^count: //p')" = 0 ]
+	mirror_is_whole packs "$mirror"
+	[ "$(git -C "$mirror" rev-parse main)" = "$(server_head packs)" ]
+	usual_records
+	# and it is used as before
+	run --separate-stderr -0 gf --git-url "$url"
+	[ "$(end_field counts.fetched)" = 0 ]
+	[ "$(rev_field commit)" = "$(server_head packs)" ]
+}
+
+@test "git-fetch: a pack with a .keep file is never consolidated" {
+	git_seed_repo "$SRV" kept
+	url="file://$SRV/kept.git"
+	mirror=$STATE/kept/mirror.git
+	run --separate-stderr -0 gf --git-url "$url"
+	queue_commits kept 60
+	step=0
+	fetch_until kept "$url" 1
+	kept=$(ls "$mirror"/objects/pack/*.pack)
+	kept=${kept%.pack}
+	touch "$kept.keep"
+	cp "$kept.pack" "$BATS_TEST_TMPDIR/kept.pack"
+	# 50 that count, and the kept one: the next fetch consolidates
+	fetch_until kept "$url" 51
+	commit_and_fetch kept "$url" "$((step + 1))"
+	[[ $stderr == *'consolidated 50 packs'* ]]
+	cmp "$kept.pack" "$BATS_TEST_TMPDIR/kept.pack"
+	[ -e "$kept.idx" ]
+	[ -e "$kept.keep" ]
+	# the base, the new pack and the kept one
+	[ "$(pack_count "$mirror")" -eq 3 ]
+	mirror_is_whole kept "$mirror"
+	usual_records
+}
+
+@test "git-fetch: a consolidation that cannot be written leaves every pack" {
+	git_seed_repo "$SRV" nospace
+	url="file://$SRV/nospace.git"
+	mirror=$STATE/nospace/mirror.git
+	run --separate-stderr -0 gf --git-url "$url"
+	queue_commits nospace 55
+	step=0
+	fetch_until nospace "$url" 50
+	ls "$mirror/objects/pack" >"$BATS_TEST_TMPDIR/before"
+	step=$((step + 1))
+	c=$(next_commit nospace "$step")
+	# as on a full disk: the fetch's own pack fits in 8 KiB, the new
+	# one of 50 packs of random bytes does not; with SIGXFSZ ignored,
+	# write(2) fails (EFBIG) as it does with ENOSPC, for root too
+	run --separate-stderr -0 bash -c 'trap "" XFSZ; ulimit -f 8
+	    exec git-fetch "$@"' - --state-dir "$STATE" --git-branch main \
+	    --git-url "$url"
+	keep_records "$c"
+	[[ $stderr == *'cannot consolidate'*'File too large'* ]]
+	[[ $stderr != *consolidated* ]]
+	# every old file is there, with the fetch's pack beside them, and
+	# nothing half written
+	ls "$mirror/objects/pack" >"$BATS_TEST_TMPDIR/after"
+	(cd "$BATS_TEST_TMPDIR" && [ -z "$(comm -23 before after)" ])
+	[ "$(pack_count "$mirror")" -eq 51 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/after")" -eq 102 ]
+	mirror_is_whole nospace "$mirror"
+	# with room again, the next fetch consolidates
+	commit_and_fetch nospace "$url" "$((step + 1))"
+	[[ $stderr == *consolidated* ]]
+	[ "$(pack_count "$mirror")" -eq 2 ]
+	mirror_is_whole nospace "$mirror"
+	usual_records
+}
+
 # --- signatures -------------------------------------------------------------
 
 # signed_commit NAME KEY MESSAGE: a commit signed by KEY (empty KEY:

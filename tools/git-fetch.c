@@ -15,7 +15,9 @@
  * no records. The supervisor runs it only after a complete, ok pass.
  *
  * State: STATE/SOURCE/mirror.git (and .lock), STATE/SOURCE/synced
- * (read-only mode), STATE/SOURCE/gnupg (signature checks).
+ * (read-only mode), STATE/SOURCE/gnupg (signature checks). A fetch that
+ * downloads adds a pack; past git's gc --auto limits the packs are
+ * consolidated (lib/mirror_pack.h).
  *
  * Flags: see usage and git-fetch(1). Secrets come only from files and the
  * environment: --git-http-password-file or $SLUICE_GIT_PASSWORD.
@@ -42,6 +44,7 @@
 #include "lib/jsonw.h"
 #include "lib/log.h"
 #include "lib/mirror.h"
+#include "lib/mirror_pack.h"
 #include "lib/rec.h"
 #include "lib/srctree.h"
 #include "lib/tool.h"
@@ -434,6 +437,13 @@ fetch(struct run *r)
 		end_record(r, NULL, 0, 0, err.s);
 		goto out;
 	}
+	/*
+	 * Only a download adds a pack. Before the records: the stages after
+	 * this one find the mirror through them, so none reads it while
+	 * packs are removed. Its failure is a warning, never the fetch's.
+	 */
+	if (heads.fetched)
+		(void)mirror_pack_maintain(&r->m);
 	if (!heads.has_branch) {
 		error_record(r, NULL, NULL, "branch '%s' does not exist in "
 		    "'%s'", o->g.m.branch, r->m.url.clean);
