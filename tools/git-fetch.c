@@ -16,8 +16,8 @@
  *
  * State: STATE/SOURCE/mirror.git (and .lock), STATE/SOURCE/synced
  * (read-only mode), STATE/SOURCE/gnupg (signature checks). A fetch that
- * downloads adds a pack; past git's gc --auto limits the packs are
- * consolidated (lib/mirror_pack.h).
+ * downloads adds a pack; past git's gc --auto limits the packs (and loose
+ * objects) are consolidated (lib/mirror_pack.h).
  *
  * Flags: see usage and git-fetch(1). Secrets come only from files and the
  * environment: --git-http-password-file or $SLUICE_GIT_PASSWORD.
@@ -438,12 +438,14 @@ fetch(struct run *r)
 		goto out;
 	}
 	/*
-	 * Only a download adds a pack. Before the records: the stages after
-	 * this one find the mirror through them, so none reads it while
-	 * packs are removed. Its failure is a warning, never the fetch's.
+	 * After every fetch, not only one that downloaded: img-update's
+	 * commits and the sync tags add loose objects without one. Below
+	 * the limits it is two folder reads. Before the records: the stages
+	 * after this one find the mirror through them, so none reads it
+	 * while packs are removed. Its failure is a warning, never the
+	 * fetch's.
 	 */
-	if (heads.fetched)
-		(void)mirror_pack_maintain(&r->m);
+	(void)mirror_pack_maintain(&r->m);
 	if (!heads.has_branch) {
 		error_record(r, NULL, NULL, "branch '%s' does not exist in "
 		    "'%s'", o->g.m.branch, r->m.url.clean);
