@@ -215,23 +215,14 @@ srctree_stat(struct srctree *t, const char *path)
 }
 
 static int
-read_blob(struct srctree *t, const char *path, struct buf *out, size_t max,
+read_oid(struct srctree *t, const git_oid *id, struct buf *out, size_t max,
     struct buf *err)
 {
-	const git_tree_entry *e;
 	git_blob *blob = NULL;
 	git_object_size_t size;
 	int ret = -1;
 
-	if (*path == '\0' || (e = entry_at(t, path)) == NULL) {
-		buf_adds(err, "no such file");
-		return -1;
-	}
-	if (kind_of_mode(git_tree_entry_filemode(e)) != SRCTREE_FILE) {
-		buf_adds(err, "not a regular file");
-		goto out;
-	}
-	if (git_blob_lookup(&blob, t->repo, git_tree_entry_id(e)) < 0) {
+	if (git_blob_lookup(&blob, t->repo, id) < 0) {
 		git_err(err, "cannot read the blob");
 		goto out;
 	}
@@ -247,6 +238,37 @@ out:
 	return ret;
 }
 
+static int
+read_blob(struct srctree *t, const char *path, struct buf *out, size_t max,
+    struct buf *err)
+{
+	const git_tree_entry *e;
+
+	if (*path == '\0' || (e = entry_at(t, path)) == NULL) {
+		buf_adds(err, "no such file");
+		return -1;
+	}
+	if (kind_of_mode(git_tree_entry_filemode(e)) != SRCTREE_FILE) {
+		buf_adds(err, "not a regular file");
+		return -1;
+	}
+	return read_oid(t, git_tree_entry_id(e), out, max, err);
+}
+
+int
+srctree_read_id(struct srctree *t, const char *id, struct buf *out,
+    size_t max, struct buf *err)
+{
+	git_oid oid;
+
+	if (t->repo == NULL || strlen(id) != GIT_OID_HEXSZ ||
+	    git_oid_fromstr(&oid, id) < 0) {
+		buf_addf(err, "'%s' is not a blob id", id);
+		return -1;
+	}
+	return read_oid(t, &oid, out, max, err);
+}
+
 int
 srctree_blob_id(struct srctree *t, const char *path, char *out)
 {
@@ -257,6 +279,17 @@ srctree_blob_id(struct srctree *t, const char *path, char *out)
 	    kind_of_mode(git_tree_entry_filemode(e)) != SRCTREE_FILE)
 		return -1;
 	git_oid_tostr(out, GIT_OID_HEXSZ + 1, git_tree_entry_id(e));
+	return 0;
+}
+
+int
+srctree_tree_id(struct srctree *t, const char *path, char *out)
+{
+	const git_tree *tree;
+
+	if (t->repo == NULL || (tree = tree_at(t, path)) == NULL)
+		return -1;
+	git_oid_tostr(out, GIT_OID_HEXSZ + 1, git_tree_id(tree));
 	return 0;
 }
 
@@ -339,6 +372,7 @@ list_git(struct srctree *t, const char *path, struct srctree_entry **out,
 		te = git_tree_entry_byindex(tree, i);
 		v[i].name = xstrdup(git_tree_entry_name(te));
 		v[i].kind = kind_of_mode(git_tree_entry_filemode(te));
+		git_oid_tostr(v[i].id, sizeof(v[i].id), git_tree_entry_id(te));
 	}
 	*out = v;
 	*n = count;
@@ -371,6 +405,7 @@ list_dir(struct srctree *t, const char *path, struct srctree_entry **out,
 			continue;
 		v = xreallocarray(v, count + 1, sizeof(*v));
 		v[count].name = xstrdup(de->d_name);
+		v[count].id[0] = '\0';
 		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			v[count].kind = SRCTREE_NONE;
 		else if (S_ISDIR(st.st_mode))

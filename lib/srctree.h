@@ -56,9 +56,29 @@ int srctree_read(struct srctree *t, const char *path, struct buf *out,
  */
 int srctree_blob_id(struct srctree *t, const char *path, char *out);
 
+/*
+ * The id of the tree of folder path ("" for the commit's root tree), as
+ * srctree_blob_id: -1 if path is not a folder of a git tree.
+ */
+int srctree_tree_id(struct srctree *t, const char *path, char *out);
+
+/*
+ * srctree_read for the blob whose id (in hex) a listing or
+ * srctree_blob_id gave: the same content and errors, without finding the
+ * blob by path again. Only for a git tree.
+ */
+int srctree_read_id(struct srctree *t, const char *id, struct buf *out,
+    size_t max, struct buf *err);
+
 struct srctree_entry {
 	char *name;
 	enum srctree_kind kind;
+	/*
+	 * In a git tree, the id of the entry's object in hex: what it holds
+	 * is known from it without reading it (a blob's content, a whole
+	 * folder's); "" in a plain folder.
+	 */
+	char id[GIT_OID_HEXSZ + 1];
 };
 
 /*
