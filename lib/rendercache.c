@@ -1,14 +1,16 @@
 /*
  * rendercache.c: see rendercache.h. The file:
  *
- *	sluice-render-cache 1\n
+ *	sluice-render-cache 2\n
  *	PARAMS\n			one field
  *	E FILE KEY DATA\n		per file (three fields, no spaces)
+ *	D DIR KEY DATA\n		per folder, the same way
  *	. COUNT\n			the end: how many entries came before
  *
  * Fields are "LEN:BYTES" (so data may hold anything, newlines too).
  * Nothing after the first malformed byte is trusted: the whole old file
- * is dropped, as a file cut short by a crash would be.
+ * is dropped, as a file cut short by a crash would be. Version 1 had no
+ * folder entries.
  */
 #include "lib/rendercache.h"
 
@@ -26,13 +28,14 @@
 #include "lib/xalloc.h"
 #include "lib/banned.h"
 
-#define MAGIC "sluice-render-cache 1\n"
+#define MAGIC "sluice-render-cache 2\n"
 /* A cache larger than this is not mapped (manifests are bounded too). */
 #define MAX_CACHE ((off_t)4 << 30)
 
 struct entry {
 	const char *file, *key, *data;
 	size_t filelen, keylen, n;
+	int dir;			/* a folder entry ('D') */
 };
 
 #define OUT_BUFFER (1u << 18)
@@ -42,6 +45,7 @@ struct rendercache {
 	const char *map;		/* the old file, or NULL */
 	size_t maplen;
 	struct strmap index;		/* file -> struct entry in entries */
+	struct strmap dirs;		/* the same for folders */
 	struct entry *entries;
 	FILE *out;			/* the new file, or NULL */
 	char *outbuf;			/* its buffer: see open_new */
@@ -98,6 +102,7 @@ index_map(struct rendercache *c, const char *params, struct buf *why)
 	size_t n, filen, keylen, datalen, count = 0, alloc = 0;
 	unsigned long want;
 	char *stop;
+	int dir;
 
 	if (c->maplen < strlen(MAGIC) ||
 	    memcmp(p, MAGIC, strlen(MAGIC)) != 0) {
@@ -111,8 +116,8 @@ index_map(struct rendercache *c, const char *params, struct buf *why)
 		buf_adds(why, "made with other settings");
 		return -1;
 	}
-	while (p < end && *p == 'E') {
-		p++;
+	while (p < end && (*p == 'E' || *p == 'D')) {
+		dir = *p++ == 'D';
 		if (p >= end || *p++ != ' ' ||
 		    rendercache_get(&p, end, &file, &filen) != 1 ||
 		    rendercache_get(&p, end, &key, &keylen) != 1 ||
@@ -130,6 +135,7 @@ index_map(struct rendercache *c, const char *params, struct buf *why)
 		c->entries[count].keylen = keylen;
 		c->entries[count].data = data;
 		c->entries[count].n = datalen;
+		c->entries[count].dir = dir;
 		count++;
 	}
 	/* the end mark, with the count: a file cut short has none */
@@ -141,8 +147,9 @@ index_map(struct rendercache *c, const char *params, struct buf *why)
 		goto bad;
 	/* only now, with the whole file sound: the index */
 	for (n = 0; n < count; n++)
-		strmap_putn(&c->index, c->entries[n].file,
-		    c->entries[n].filelen, &c->entries[n], NULL);
+		strmap_putn(c->entries[n].dir ? &c->dirs : &c->index,
+		    c->entries[n].file, c->entries[n].filelen, &c->entries[n],
+		    NULL);
 	return 0;
 bad:
 	buf_addf(why, "malformed at byte %zu", (size_t)(p - c->map));
@@ -229,28 +236,42 @@ rendercache_open(const char *path, const char *params)
 	return c;
 }
 
-const char *
-rendercache_find(struct rendercache *c, const char *file, const char *key,
+static const char *
+find(const struct strmap *index, const char *name, const char *key,
     size_t *n)
 {
 	const struct entry *e;
 
-	if (c->map == NULL || (e = strmap_get(&c->index, file)) == NULL ||
+	if ((e = strmap_get(index, name)) == NULL ||
 	    e->keylen != strlen(key) || memcmp(e->key, key, e->keylen) != 0)
 		return NULL;
 	*n = e->n;
 	return e->data;
 }
 
-void
-rendercache_keep(struct rendercache *c, const char *file, const char *key,
-    const char *data, size_t n)
+const char *
+rendercache_find(struct rendercache *c, const char *file, const char *key,
+    size_t *n)
+{
+	return find(&c->index, file, key, n);
+}
+
+const char *
+rendercache_find_dir(struct rendercache *c, const char *dir,
+    const char *key, size_t *n)
+{
+	return find(&c->dirs, dir, key, n);
+}
+
+static void
+keep(struct rendercache *c, const char *mark, const char *file,
+    const char *key, const char *data, size_t n)
 {
 	struct buf b = BUF_INIT;
 
 	if (c->out == NULL)
 		return;
-	buf_adds(&b, "E ");
+	buf_adds(&b, mark);
 	rendercache_puts(&b, file);
 	rendercache_puts(&b, key);
 	fwrite(b.s, 1, b.len, c->out);
@@ -261,6 +282,20 @@ rendercache_keep(struct rendercache *c, const char *file, const char *key,
 	fputc('\n', c->out);
 	c->nout++;
 	buf_release(&b);
+}
+
+void
+rendercache_keep(struct rendercache *c, const char *file, const char *key,
+    const char *data, size_t n)
+{
+	keep(c, "E ", file, key, data, n);
+}
+
+void
+rendercache_keep_dir(struct rendercache *c, const char *dir,
+    const char *key, const char *data, size_t n)
+{
+	keep(c, "D ", dir, key, data, n);
 }
 
 int
@@ -298,6 +333,7 @@ rendercache_close(struct rendercache *c)
 	if (c->map != NULL)
 		munmap((void *)c->map, c->maplen);
 	strmap_release(&c->index, NULL);
+	strmap_release(&c->dirs, NULL);
 	free(c->entries);
 	free(c->outbuf);
 	free(c->tmp);

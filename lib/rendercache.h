@@ -5,6 +5,12 @@
  * it (the file's blob id) is the same; its data is whatever the caller
  * stored (manifest.c's encoding of the file's records).
  *
+ * Folder entries are a second kind, found the same way by a folder's path
+ * under its tree id: manifest-gen keeps there what its walk of the folder
+ * met (the YAML files and subfolders, with their ids), so that an
+ * unchanged folder need not be read from Git at all. File and folder
+ * entries are apart: a name is looked up among its own kind only.
+ *
  * One cache file per source. The old one is mapped read-only and indexed
  * on open; the new one is written as the run goes (every entry the run
  * used, old or new) and replaces the old by rename at rendercache_commit,
@@ -45,6 +51,15 @@ const char *rendercache_find(struct rendercache *c, const char *file,
 
 /* Put file's entry into the new cache. */
 void rendercache_keep(struct rendercache *c, const char *file,
+    const char *key, const char *data, size_t n);
+
+/*
+ * The same for folder entries. The caller keeps a folder once per run: a
+ * second entry for it would be written, and the last one found next time.
+ */
+const char *rendercache_find_dir(struct rendercache *c, const char *dir,
+    const char *key, size_t *n);
+void rendercache_keep_dir(struct rendercache *c, const char *dir,
     const char *key, const char *data, size_t n);
 
 /* Replace the old cache with the new one: 0, or -1 (logged). */

@@ -1,4 +1,7 @@
-/* Unit tests of lib/rendercache: fields, entries kept and found, damage. */
+/*
+ * Unit tests of lib/rendercache: fields, file and folder entries kept and
+ * found, damage.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,20 +90,122 @@ test_keep_find(const char *dir)
 
 	/* an end mark that does not count the entries */
 	f = fopen(path.s, "w");
-	fputs("sluice-render-cache 1\n2:v1\nE 6:a.yaml2:k11:x\n. 2\n", f);
+	fputs("sluice-render-cache 2\n2:v1\nE 6:a.yaml2:k11:x\n. 2\n", f);
 	fclose(f);
 	c = rendercache_open(path.s, "v1");
 	ok(rendercache_find(c, "a.yaml", "k1", &n) == NULL,
 	    "a miscounted file is not used");
 	rendercache_close(c);
 	f = fopen(path.s, "w");
-	fputs("sluice-render-cache 1\n2:v1\nE 6:a.yaml2:k11:x\n. 1\n", f);
+	fputs("sluice-render-cache 2\n2:v1\nE 6:a.yaml2:k11:x\n. 1\n", f);
 	fclose(f);
 	c = rendercache_open(path.s, "v1");
 	ok(rendercache_find(c, "a.yaml", "k1", &n) != NULL && n == 1,
 	    "the same file, counted right, is");
 	rendercache_close(c);
+	/* version 1 had no folder entries: a run of it must not skip them */
+	f = fopen(path.s, "w");
+	fputs("sluice-render-cache 1\n2:v1\nE 6:a.yaml2:k11:x\n. 1\n", f);
+	fclose(f);
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find(c, "a.yaml", "k1", &n) == NULL,
+	    "a cache of version 1 is not used");
+	rendercache_close(c);
 	unlink(path.s);
+	buf_release(&path);
+}
+
+/* Write buf's first n bytes as the file at path. */
+static void
+write_cut(const char *path, const struct buf *b, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	fwrite(b->s, 1, n, f);
+	fclose(f);
+}
+
+static void
+test_dirs(const char *dir)
+{
+	struct buf path = BUF_INIT, whole = BUF_INIT;
+	struct rendercache *c;
+	const char *d, *at;
+	size_t n, cut, from, bad = 0;
+	FILE *f;
+	int ch;
+
+	buf_addf(&path, "%s/render.cache", dir);
+	c = rendercache_open(path.s, "v1");
+	rendercache_keep(c, "apps/a.yaml", "b1", "objs", 4);
+	rendercache_keep_dir(c, "apps", "t1", "6:a.yaml2:b1", 12);
+	rendercache_keep_dir(c, "", "t0", "5:apps/2:t1", 11);
+	rendercache_keep_dir(c, "empty", "t2", "", 0);
+	ok(rendercache_commit(c) == 0, "folder entries committed");
+	rendercache_close(c);
+
+	c = rendercache_open(path.s, "v1");
+	d = rendercache_find_dir(c, "apps", "t1", &n);
+	ok(d != NULL && n == 12 && memcmp(d, "6:a.yaml2:b1", 12) == 0,
+	    "a folder entry found by path and tree id");
+	d = rendercache_find_dir(c, "", "t0", &n);
+	ok(d != NULL && n == 11 && memcmp(d, "5:apps/2:t1", 11) == 0,
+	    "the root's entry found");
+	ok(rendercache_find_dir(c, "empty", "t2", &n) != NULL && n == 0,
+	    "an empty folder entry found");
+	ok(rendercache_find_dir(c, "apps", "t9", &n) == NULL,
+	    "not under another tree id");
+	ok(rendercache_find(c, "apps", "t1", &n) == NULL &&
+	    rendercache_find_dir(c, "apps/a.yaml", "b1", &n) == NULL,
+	    "files and folders are apart");
+	d = rendercache_find(c, "apps/a.yaml", "b1", &n);
+	ok(d != NULL && n == 4 && memcmp(d, "objs", 4) == 0,
+	    "the file entry beside them found");
+	/* kept again from the old map: what a replaying run does */
+	d = rendercache_find_dir(c, "apps", "t1", &n);
+	rendercache_keep_dir(c, "apps", "t1", d, n);
+	ok(rendercache_commit(c) == 0, "kept again");
+	rendercache_close(c);
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find_dir(c, "apps", "t1", &n) != NULL &&
+	    rendercache_find_dir(c, "", "t0", &n) == NULL &&
+	    rendercache_find(c, "apps/a.yaml", "b1", &n) == NULL,
+	    "only what the run kept is there next time");
+	rendercache_close(c);
+
+	/* cut anywhere inside a folder entry, or after it: not used */
+	f = fopen(path.s, "r");
+	while ((ch = fgetc(f)) != EOF)
+		buf_addch(&whole, ch);
+	fclose(f);
+	at = strstr(whole.s, "\nD ");
+	ok(at != NULL, "the file has a folder entry");
+	from = at ? (size_t)(at - whole.s) + 1 : whole.len;
+	for (cut = from; cut < whole.len; cut++) {
+		write_cut(path.s, &whole, cut);
+		c = rendercache_open(path.s, "v1");
+		if (rendercache_find_dir(c, "apps", "t1", &n) != NULL)
+			bad++;
+		rendercache_close(c);
+	}
+	ok(bad == 0 && from < whole.len,
+	    "cut at any of the %zu bytes from the folder entry on: refused",
+	    whole.len - from);
+	write_cut(path.s, &whole, whole.len);
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find_dir(c, "apps", "t1", &n) != NULL,
+	    "and whole, it is used");
+	rendercache_close(c);
+	/* a folder entry's length that overruns the line */
+	f = fopen(path.s, "w");
+	fputs("sluice-render-cache 2\n2:v1\nD 4:apps2:t19:x\n. 1\n", f);
+	fclose(f);
+	c = rendercache_open(path.s, "v1");
+	ok(rendercache_find_dir(c, "apps", "t1", &n) == NULL,
+	    "a folder entry longer than its line is refused");
+	rendercache_close(c);
+	unlink(path.s);
+	buf_release(&whole);
 	buf_release(&path);
 }
 
@@ -115,6 +220,7 @@ main(void)
 		return tap_done();
 	}
 	test_keep_find(dir);
+	test_dirs(dir);
 	rmdir(dir);
 	return tap_done();
 }
