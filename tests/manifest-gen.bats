@@ -548,15 +548,18 @@ EOF2
 # --- the render cache (--cache) ------------------------------------------
 
 # render_both NAME COMMIT [FLAGS...]: manifest-gen over $T/repo at COMMIT,
-# with and without --cache, into $T/NAME.plain and $T/NAME.cached; fails
-# unless the two are the same bytes but for the end record's cached count.
+# with and without --cache, into $T/NAME.plain and $T/NAME.cached, their
+# stderr into $T/NAME.plain.err and $T/NAME.err; fails unless the two exit
+# alike and write the same bytes but for the end record's cached count.
 render_both() {
-	local name=$1 commit=$2 rev
+	local name=$1 commit=$2 rev prc=0 crc=0
 	shift 2
 	rev=$(revision demo "$T/repo/.git" "$commit")
-	manifest-gen "$@" <<<"$rev" >"$T/$name.plain" 2>/dev/null || true
+	manifest-gen "$@" <<<"$rev" >"$T/$name.plain" \
+	    2>"$T/$name.plain.err" || prc=$?
 	manifest-gen --cache --state-dir "$T/state" "$@" <<<"$rev" \
-	    >"$T/$name.cached" 2>"$T/$name.err" || true
+	    >"$T/$name.cached" 2>"$T/$name.err" || crc=$?
+	[ "$prc" -eq "$crc" ] && [ "$prc" -le 1 ]
 	diff <(grep -v '^{"type":"end"' "$T/$name.plain") \
 	    <(grep -v '^{"type":"end"' "$T/$name.cached")
 	diff <(grep '^{"type":"end"' "$T/$name.plain" | jq -c 'del(.counts.cached)') \
@@ -566,6 +569,27 @@ render_both() {
 # cached NAME: the end record's cached count of $T/NAME.cached
 cached() {
 	grep '^{"type":"end"' "$T/$1.cached" | jq '.counts.cached'
+}
+
+# same_logs NAME: render_both NAME's two runs logged the same lines, but
+# for debug ones
+same_logs() {
+	diff <(grep -v '"level":"debug"' "$T/$1.plain.err") \
+	    <(grep -v '"level":"debug"' "$T/$1.err")
+}
+
+# folders: the folder entries of the render cache, one path a line
+folders() {
+	local f=$T/state/demo/render.cache
+	grep -a '^D ' "$f" | sed 's/^D [0-9]*://; s/40:[0-9a-f]\{40\}.*//' |
+	    sort
+}
+
+# yaml_cm FILE NAME [VALUE]: a ConfigMap NAME, in FILE (folders made)
+yaml_cm() {
+	mkdir -p "$(dirname "$1")"
+	printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\n%s\n' \
+	    "$2" "data: {k: \"${3:-1}\"}" >"$1"
 }
 
 @test "manifest-gen: --cache writes what a run without it writes, and parses only new blobs" {
@@ -659,4 +683,170 @@ EOF2
 	render_both second "$c1"
 	[ "$(cached second)" -eq 0 ]
 	grep -q 'no render cache\|cannot write the render cache' "$T/second.err"
+}
+
+@test "manifest-gen: --cache: folders are replayed through changes, adds, deletes, renames" {
+	cp -r "$FIXTURES/manifest-gen/realworld" "$T/repo"
+	yaml_cm "$T/repo/deep/a/b/c/cm.yaml" deep
+	yaml_cm "$T/repo/deep/a/b/sibling.yaml" sibling
+	yaml_cm "$T/repo/deep/x/x.yaml" x
+	yaml_cm "$T/repo/deep/leaf.yaml" leaf
+	c=$(commit_dir "$T/repo")
+	render_both first "$c"
+	same_logs first
+	render_both second "$c"
+	same_logs second
+	[ "$(cached second)" -eq 11 ]
+	# every folder but those with a chart below them (the root) and the
+	# chart's own; a folder with a broken file still walks the same way
+	diff <(folders) - <<'EOF2'
+apps
+apps/podinfo
+apps/podinfo/base
+apps/podinfo/overlays
+apps/podinfo/overlays/prod
+broken
+crds
+deep
+deep/a
+deep/a/b
+deep/a/b/c
+deep/x
+infra
+lists
+EOF2
+	# a file deep in a folder changes: its folders are walked again
+	yaml_cm "$T/repo/deep/a/b/c/cm.yaml" deep 2
+	c=$(recommit "$T/repo" changed)
+	render_both changed "$c"
+	same_logs changed
+	grep -q '"data":{"k":"2"}' "$T/changed.cached"
+	[ "$(cached changed)" -eq 10 ]
+	# a folder added, with a folder in it
+	yaml_cm "$T/repo/deep/new/sub/n.yaml" new
+	c=$(recommit "$T/repo" added)
+	render_both added "$c"
+	grep -q '"id":"default:configmap/new"' "$T/added.cached"
+	folders | grep -qx deep/new/sub
+	# a folder deleted
+	git -C "$T/repo" rm -rq deep/x
+	c=$(recommit "$T/repo" deleted)
+	render_both deleted "$c"
+	! grep -q '"id":"default:configmap/x"' "$T/deleted.cached"
+	! folders | grep -qx deep/x
+	# a folder renamed: the same tree under another path
+	git -C "$T/repo" mv deep/a deep/z
+	c=$(recommit "$T/repo" renamed)
+	render_both renamed "$c"
+	grep -q '"file":"deep/z/b/c/cm.yaml"' "$T/renamed.cached"
+	! grep -q '"file":"deep/a/' "$T/renamed.cached"
+	folders | grep -qx deep/z/b/c
+	# a file replaced by a folder of the same name, and a folder by a file
+	git -C "$T/repo" rm -q deep/leaf.yaml
+	yaml_cm "$T/repo/deep/leaf.yaml/inner.yaml" inner
+	git -C "$T/repo" rm -rq deep/new
+	yaml_cm "$T/repo/deep/new" flat
+	c2=$(recommit "$T/repo" replaced)
+	render_both replaced "$c2"
+	same_logs replaced
+	grep -q '"file":"deep/leaf.yaml/inner.yaml"' "$T/replaced.cached"
+	! grep -q '"default:configmap/flat"' "$T/replaced.cached"
+	# and back to the first commit and forth again, from each other's cache
+	render_both back "$c"
+	grep -q '"file":"deep/new/sub/n.yaml"' "$T/back.cached"
+	render_both forth "$c2"
+	same_logs forth
+	# a folder entry whose lengths add up but whose items do not make
+	# sense (a "/" inside a name, an id that is not hex) is walked instead
+	f=$T/state/demo/render.cache
+	sed -i '/^D 4:deep40:/s|10:leaf.yaml/|10:lea/.yaml/|' "$f"
+	grep -aq '^D 4:deep40:.*10:lea/.yaml/' "$f"
+	render_both badname "$c2"
+	same_logs badname
+	sed -i 's/12:sibling.yaml40:[0-9a-f]/12:sibling.yaml40:g/' "$f"
+	grep -aq '^D 8:deep/z/b40:.*12:sibling.yaml40:g' "$f"
+	render_both badid "$c2"
+	same_logs badid
+}
+
+@test "manifest-gen: --cache: charts and symbolic links are met and logged on every run" {
+	mkdir -p "$T/repo/apps/chart/templates"
+	yaml_cm "$T/repo/apps/web/web.yaml" web
+	yaml_cm "$T/repo/apps/chart/Chart.yaml" not-read
+	yaml_cm "$T/repo/apps/chart/values.yaml" not-read-either
+	yaml_cm "$T/repo/links/real.yaml" real
+	ln -s real.yaml "$T/repo/links/link.yaml"
+	c=$(commit_dir "$T/repo")
+	export SLUICE_DEBUG=1
+	for run in one two three; do
+		render_both "$run" "$c"
+		same_logs "$run"
+		grep -q '"msg":"skipping Helm chart '\''apps/chart'\''"' \
+		    "$T/$run.err"
+		grep -q '"level":"warning".*links/link.yaml.*not followed' \
+		    "$T/$run.err"
+	done
+	[ "$(cached three)" -eq 2 ]
+	# above them nothing is kept; beside them it is
+	[ "$(folders)" = apps/web ]
+}
+
+@test "manifest-gen: --cache: a folder entry spares reading the folder from Git" {
+	cp -r "$FIXTURES/manifest-gen/realworld" "$T/repo"
+	c=$(commit_dir "$T/repo")
+	render_both first "$c"
+	# the tree of an unchanged folder taken out of the repository
+	tree=$(git -C "$T/repo" rev-parse "$c:apps/podinfo/base")
+	obj=$T/repo/.git/objects/${tree:0:2}/${tree:2}
+	[ -f "$obj" ]
+	rm -f "$obj"
+	# without the cache the folder cannot be read...
+	run --separate-stderr -1 manifest-gen \
+	    <<<"$(revision demo "$T/repo/.git" "$c")"
+	lines_of_type error | jqe 'select(.file == "apps/podinfo/base") |
+	    .message | test("cannot list")'
+	# ...with it, it is never read: all is as from the whole repository
+	manifest-gen --cache --state-dir "$T/state" \
+	    <<<"$(revision demo "$T/repo/.git" "$c")" >"$T/second.cached" \
+	    2>"$T/second.err" || [ $? -eq 1 ]
+	diff <(grep -v '^{"type":"end"' "$T/first.plain") \
+	    <(grep -v '^{"type":"end"' "$T/second.cached")
+	diff "$T/first.plain.err" "$T/second.err"
+	[ "$(cached second)" -eq 7 ]
+}
+
+@test "manifest-gen: --cache: folders nested too deep fail as without it, at any depth" {
+	mkdir -p "$T/repo"
+	# a/ and 256 folders below it: 256 levels under a, 257 under the root
+	deep=a$(printf '/d%.0s' $(seq 256))
+	yaml_cm "$T/repo/$deep/cm.yaml" deepest
+	yaml_cm "$T/repo/a/top.yaml" top
+	c=$(commit_dir "$T/repo")
+	render_both a "$c" --path a
+	render_both a2 "$c" --path a
+	grep -q '"id":"default:configmap/deepest"' "$T/a2.cached"
+	folders | grep -qx "$deep"
+	# the same folders one level deeper: replayed down to the limit
+	render_both root "$c"
+	same_logs root
+	grep '^{"type":"error"' "$T/root.cached" |
+	    jqe '.message | test("nested deeper than 256")'
+	! grep -q '"id":"default:configmap/deepest"' "$T/root.cached"
+	render_both root2 "$c"
+	render_both a3 "$c" --path a
+	grep -q '"id":"default:configmap/deepest"' "$T/a3.cached"
+}
+
+@test "manifest-gen: --cache: overlapping paths render each file once, replayed or not" {
+	cp -r "$FIXTURES/manifest-gen/realworld" "$T/repo"
+	c=$(commit_dir "$T/repo")
+	for run in one two; do
+		render_both "$run" "$c" --path apps/podinfo --path apps \
+		    --path apps/podinfo/base/deployment.yaml
+		render_both "$run-r" "$c" --path apps --path apps/podinfo/base
+	done
+	[ "$(grep -c '"type":"object"' "$T/two.cached")" -eq 5 ]
+	# each folder kept once
+	[ -z "$(folders | uniq -d)" ]
+	folders | grep -qx apps/podinfo/base
 }

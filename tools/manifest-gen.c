@@ -28,7 +28,9 @@
  * --cache keeps, in STATE/SOURCE/render.cache, what each file rendered to,
  * by blob id, and copies it from there while the blob is the same: a pass
  * where one file changed parses one file (lib/manifest_cache.c says which
- * files can be kept).
+ * files can be kept). It keeps what each folder's walk met, by tree id,
+ * too, so that the same pass reads only the trees above that file (see
+ * "Folder entries" below).
  * Exit: 0; 1 some records failed; 64 usage; 65 bad input stream; 74 I/O.
  */
 #include <errno.h>
@@ -47,6 +49,7 @@
 #include "lib/rec.h"
 #include "lib/rendercache.h"
 #include "lib/srctree.h"
+#include "lib/strmap.h"
 #include "lib/tool.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
@@ -163,78 +166,229 @@ under_chart(struct srctree *t, const char *path)
 struct walk {
 	struct manifest_set *set;
 	struct srctree *tree;
+	struct rendercache *cache;	/* set->cache, borrowed; or NULL */
+	int overlap;			/* more than one path: a folder may
+					 * be walked twice */
+	struct strmap kept;		/* with overlap, the folders kept in
+					 * the cache this run */
 	struct buf content;
 };
 
-static void
-render_file(struct walk *wk, const char *path)
+/*
+ * Render the YAML file at path, whose blob id (hex) is id, or NULL when
+ * not known yet (the file is then found by path). 0, or -1 if it could
+ * not be read (an "error" record written).
+ */
+static int
+render_file(struct walk *wk, const char *path, const char *id)
 {
 	struct buf err = BUF_INIT;
 	char key[GIT_OID_HEXSZ + 1];
-	int keyed;
+	int r;
 
 	if (manifest_seen(wk->set, path))
-		return;	/* overlapping paths: each file is read once */
-	keyed = wk->set->cache != NULL &&
-	    srctree_blob_id(wk->tree, path, key) == 0;
-	if (keyed && manifest_from_cache(wk->set, path, key))
-		return;
+		return 0;	/* overlapping paths: each file is read once */
+	if (id == NULL && wk->cache != NULL &&
+	    srctree_blob_id(wk->tree, path, key) == 0)
+		id = key;
+	if (id != NULL && manifest_from_cache(wk->set, path, id))
+		return 0;
 	buf_reset(&wk->content);
-	if (srctree_read(wk->tree, path, &wk->content, MANIFEST_MAX_FILE,
-	    &err) < 0)
+	r = id != NULL ? srctree_read_id(wk->tree, id, &wk->content,
+	    MANIFEST_MAX_FILE, &err) : srctree_read(wk->tree, path,
+	    &wk->content, MANIFEST_MAX_FILE, &err);
+	if (r < 0)
 		manifest_fail(wk->set, path, 0, 0, "cannot read '%s': %s",
 		    path, err.s);
 	else
-		manifest_add_blob(wk->set, path, keyed ? key : NULL,
-		    wk->content.s, wk->content.len);
+		manifest_add_blob(wk->set, path, id, wk->content.s,
+		    wk->content.len);
 	buf_release(&err);
+	return r;
 }
 
 #define MAX_DEPTH 256
 
+/*
+ * Folder entries (lib/rendercache.h). A folder of a commit is found by
+ * its path and tree id, and the same tree walks the same way: the same
+ * YAML files with the same blob ids, the same subfolders with the same
+ * tree ids, in the same order. Its entry lists what the walk met there,
+ * each item two fields (rendercache_put): the name in the folder ("/"
+ * after a subfolder's) and the object's id in hex. A subfolder stands
+ * for its own entry, kept beside it, so each item is written once
+ * however deep it lies, and a walk that replays the entry still passes
+ * every folder below it, at its own depth (MAX_DEPTH holds there as on a
+ * walk of the tree). Its files are rendered as on a walk, from their
+ * file entries or, without one (errors, custom resources), by reading
+ * the blob by id. Only a walk that did nothing but render readable files
+ * is kept: a Helm chart, a special entry warned about, a failure of the
+ * walk's own would not be logged or written again by a replay.
+ */
+static int walk_dir(struct walk *wk, const char *dir, const char *id,
+    int depth);
+
+/*
+ * The item of a folder entry at *p (before end): its name (n bytes, with
+ * the "/" of a folder) and its id into id. 0, or -1 if it is not sound
+ * (checked only with check: a second pass over an entry need not).
+ */
+static int
+dir_item(const char **p, const char *end, const char **name, size_t *n,
+    char *id, int check)
+{
+	const char *s;
+	size_t i, len;
+	unsigned bad = 0;
+
+	if (rendercache_get(p, end, name, n) != 1 || *n == 0 ||
+	    rendercache_get(p, end, &s, &len) != 1 || len != GIT_OID_HEXSZ)
+		return -1;
+	memcpy(id, s, GIT_OID_HEXSZ);
+	id[GIT_OID_HEXSZ] = '\0';
+	if (!check)
+		return 0;
+	for (i = 0; i < *n; i++)
+		if ((*name)[i] == '\0' || ((*name)[i] == '/' && i + 1 < *n))
+			return -1;
+	len = *n - ((*name)[*n - 1] == '/');
+	if (len == 0 || (len == 1 && **name == '.') ||
+	    (len == 2 && memcmp(*name, "..", 2) == 0))
+		return -1;
+	/* without branches: which of 0-9a-f comes next is a coin toss */
+	for (i = 0; i < GIT_OID_HEXSZ; i++)
+		bad |= ((unsigned char)(s[i] - '0') > 9) &
+		    ((unsigned char)(s[i] - 'a') > 5);
+	return bad ? -1 : 0;
+}
+
+/* Add an item to a folder entry: name with a "/" for a subfolder. */
 static void
-walk_dir(struct walk *wk, const char *dir, int depth)
+dir_item_put(struct buf *b, const char *name, int sub, const char *id)
+{
+	buf_addf(b, "%zu:%s%s", strlen(name) + (sub != 0), name,
+	    sub ? "/" : "");
+	rendercache_puts(b, id);
+}
+
+/*
+ * Keep dir's folder entry, once a run: overlapping paths walk a folder
+ * again, one path cannot.
+ */
+static void
+keep_dir(struct walk *wk, const char *dir, const char *id, const char *data,
+    size_t n)
+{
+	if (!wk->overlap || strmap_put(&wk->kept, dir, (void *)1, NULL))
+		rendercache_keep_dir(wk->cache, dir, id, data, n);
+}
+
+/*
+ * Walk folder dir (tree id) as its folder entry (data, n bytes) says,
+ * without reading its tree: 1 or 0 as walk_dir, or -1 if the entry is
+ * not sound (and nothing was done: the caller walks the tree).
+ */
+static int
+replay_dir(struct walk *wk, const char *dir, const char *id, int depth,
+    const char *data, size_t n)
+{
+	const char *p, *end = data + n, *name;
+	char item[GIT_OID_HEXSZ + 1];
+	struct buf path = BUF_INIT;
+	size_t len;
+	int clean = 1, sub;
+
+	/* the whole entry first: nothing is done from a bad one */
+	for (p = data; p < end;)
+		if (dir_item(&p, end, &name, &len, item, 1) < 0)
+			return -1;
+	for (p = data; p < end;) {
+		(void)dir_item(&p, end, &name, &len, item, 0);
+		sub = name[len - 1] == '/';
+		buf_reset(&path);
+		buf_adds(&path, dir);
+		if (*dir != '\0')
+			buf_addch(&path, '/');
+		buf_add(&path, name, len - sub);
+		if (sub ? !walk_dir(wk, path.s, item, depth + 1) :
+		    render_file(wk, path.s, item) < 0)
+			clean = 0;
+	}
+	if (clean)
+		keep_dir(wk, dir, id, data, n);
+	buf_release(&path);
+	return clean;
+}
+
+/*
+ * Walk folder dir at depth, in name order. id is its tree id in hex, or
+ * NULL or "" when not known (a plain folder). 1 if the walk did nothing
+ * but render readable files (see "Folder entries"), else 0.
+ */
+static int
+walk_dir(struct walk *wk, const char *dir, const char *id, int depth)
 {
 	struct srctree_entry *e = NULL;
-	struct buf err = BUF_INIT, path = BUF_INIT;
-	size_t i, n = 0;
+	struct buf err = BUF_INIT, path = BUF_INIT, items = BUF_INIT;
+	const char *data;
+	size_t i, n = 0, len;
+	int clean = 1, keep, r;
 
+	keep = wk->cache != NULL && id != NULL && *id != '\0';
+	if (keep && depth <= MAX_DEPTH &&
+	    (data = rendercache_find_dir(wk->cache, dir, id, &len)) != NULL &&
+	    (r = replay_dir(wk, dir, id, depth, data, len)) >= 0)
+		return r;
 	if (is_chart_dir(wk->tree, dir)) {
 		log_debug("skipping Helm chart '%s'", *dir ? dir : ".");
-		return;
+		return 0;
 	}
 	if (depth > MAX_DEPTH) {
 		manifest_fail(wk->set, dir, 0, 0, "folders nested deeper "
 		    "than %d levels", MAX_DEPTH);
-		return;
+		return 0;
 	}
 	if (srctree_list(wk->tree, dir, &e, &n, &err) < 0) {
 		manifest_fail(wk->set, *dir ? dir : ".", 0, 0,
 		    "cannot list '%s': %s", *dir ? dir : ".", err.s);
 		buf_release(&err);
-		return;
+		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		srctree_join(&path, dir, e[i].name);
 		switch (e[i].kind) {
 		case SRCTREE_DIR:
-			walk_dir(wk, path.s, depth + 1);
+			if (!walk_dir(wk, path.s, e[i].id, depth + 1))
+				clean = 0;
+			else if (keep)
+				dir_item_put(&items, e[i].name, 1, e[i].id);
 			break;
 		case SRCTREE_FILE:
-			if (is_yaml_name(e[i].name))
-				render_file(wk, path.s);
+			if (!is_yaml_name(e[i].name))
+				break;
+			if (render_file(wk, path.s, *e[i].id ? e[i].id :
+			    NULL) < 0)
+				clean = 0;
+			else if (keep)
+				dir_item_put(&items, e[i].name, 0, e[i].id);
 			break;
 		default:
-			if (is_yaml_name(e[i].name))
+			if (is_yaml_name(e[i].name)) {
 				log_warn("skipping '%s': not a regular file "
 				    "(symbolic links are not followed)",
 				    path.s);
+				clean = 0;
+			}
 			break;
 		}
 	}
+	if (clean && keep)
+		keep_dir(wk, dir, id, items.s, items.len);
 	srctree_entries_free(e, n);
 	buf_release(&path);
+	buf_release(&items);
 	buf_release(&err);
+	return clean;
 }
 
 /* Render one target path of a source. */
@@ -242,6 +396,7 @@ static void
 render_path(struct walk *wk, const struct options *o, const char *raw)
 {
 	struct buf path = BUF_INIT, err = BUF_INIT, cfg = BUF_INIT;
+	char id[GIT_OID_HEXSZ + 1];
 	const char *shown;
 	enum srctree_kind kind;
 
@@ -280,9 +435,10 @@ render_path(struct walk *wk, const struct options *o, const char *raw)
 	}
 	if (kind == SRCTREE_FILE) {
 		if (is_yaml_name(path.s))
-			render_file(wk, path.s);
+			(void)render_file(wk, path.s, NULL);
 	} else {
-		walk_dir(wk, path.s, 0);
+		(void)walk_dir(wk, path.s, wk->cache != NULL &&
+		    srctree_tree_id(wk->tree, path.s, id) == 0 ? id : NULL, 0);
 	}
 out:
 	buf_release(&path);
@@ -337,12 +493,16 @@ render_source(struct leftover *l, struct srctree *tree,
 	l->active = 1;
 	wk.set = &l->set;
 	wk.tree = tree;
+	wk.cache = cache;
+	memset(&wk.kept, 0, sizeof(wk.kept));
+	wk.overlap = npaths > 1;
 	buf_init(&wk.content, 0);
 	if (npaths == 0)
 		render_path(&wk, o, "");
 	for (i = 0; i < npaths; i++)
 		render_path(&wk, o, paths[i]);
 	manifest_finish(&l->set);
+	strmap_release(&wk.kept, NULL);
 	buf_release(&wk.content);
 	return l->set.nerrors == 0 ? 0 : -1;
 }
