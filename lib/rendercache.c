@@ -50,12 +50,26 @@ struct rendercache {
 	FILE *out;			/* the new file, or NULL */
 	char *outbuf;			/* its buffer: see open_new */
 	unsigned long nout;
+	struct buf line;		/* an entry's head, for keep */
 };
+
+/* "N:" for a field of n bytes (no printf: it is done per file and folder) */
+static void
+put_len(struct buf *b, size_t n)
+{
+	char num[3 * sizeof(n) + 2], *p = num + sizeof(num);
+
+	*--p = ':';
+	do
+		*--p = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	buf_add(b, p, (size_t)(num + sizeof(num) - p));
+}
 
 void
 rendercache_put(struct buf *b, const char *s, size_t n)
 {
-	buf_addf(b, "%zu:", n);
+	put_len(b, n);
 	buf_add(b, s, n);
 }
 
@@ -230,6 +244,7 @@ rendercache_open(const char *path, const char *params)
 {
 	struct rendercache *c = xcalloc(1, sizeof(*c));
 
+	buf_init(&c->line, 0);
 	c->path = xstrdup(path);
 	map_old(c, params);
 	open_new(c, params);
@@ -267,21 +282,19 @@ static void
 keep(struct rendercache *c, const char *mark, const char *file,
     const char *key, const char *data, size_t n)
 {
-	struct buf b = BUF_INIT;
+	struct buf *b = &c->line;
 
 	if (c->out == NULL)
 		return;
-	buf_adds(&b, mark);
-	rendercache_puts(&b, file);
-	rendercache_puts(&b, key);
-	fwrite(b.s, 1, b.len, c->out);
-	buf_reset(&b);
-	buf_addf(&b, "%zu:", n);
-	fwrite(b.s, 1, b.len, c->out);
+	buf_reset(b);
+	buf_adds(b, mark);
+	rendercache_puts(b, file);
+	rendercache_puts(b, key);
+	put_len(b, n);
+	fwrite(b->s, 1, b->len, c->out);
 	fwrite(data, 1, n, c->out);
 	fputc('\n', c->out);
 	c->nout++;
-	buf_release(&b);
 }
 
 void
@@ -336,6 +349,7 @@ rendercache_close(struct rendercache *c)
 	strmap_release(&c->dirs, NULL);
 	free(c->entries);
 	free(c->outbuf);
+	buf_release(&c->line);
 	free(c->tmp);
 	free(c->path);
 	free(c);

@@ -20,6 +20,7 @@ test_fields(void)
 	};
 	struct buf b = BUF_INIT;
 	const char *p, *s;
+	char big[1203];
 	size_t n, i;
 
 	rendercache_put(&b, "a\nb", 3);
@@ -33,6 +34,14 @@ test_fields(void)
 	ok(rendercache_get(&p, b.s + b.len, &s, &n) == 1 && n == 0,
 	    "an empty field read back");
 	ok(p == b.s + b.len, "all of it read");
+	buf_reset(&b);
+	memset(big, 'x', sizeof(big));
+	rendercache_put(&b, big, sizeof(big));
+	ok(b.len == 5 + sizeof(big) && memcmp(b.s, "1203:x", 6) == 0,
+	    "a length of four digits");
+	p = b.s;
+	ok(rendercache_get(&p, b.s + b.len, &s, &n) == 1 && n == 1203 &&
+	    p == b.s + b.len, "read back");
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		p = bad[i];
 		ok(rendercache_get(&p, bad[i] + strlen(bad[i]), &s, &n) < 0 ||
