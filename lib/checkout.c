@@ -13,6 +13,7 @@
 #include "lib/buf.h"
 #include "lib/fsx.h"
 #include "lib/log.h"
+#include "lib/srctree.h"
 #include "lib/xalloc.h"
 #include "lib/banned.h"
 
@@ -33,25 +34,6 @@ git_fail(const char *what, const char *arg)
 	return log_error("%s '%s': %s", what, arg,
 	    e != NULL && e->message != NULL ? e->message :
 	    "unknown libgit2 error");
-}
-
-/* A relative path of plain components: no "", ".", ".." or leading "/". */
-static int
-path_ok(const char *path)
-{
-	const char *p = path, *e;
-	size_t n;
-
-	for (;;) {
-		e = strchr(p, '/');
-		n = e != NULL ? (size_t)(e - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		if (e == NULL)
-			return 1;
-		p = e + 1;
-	}
 }
 
 /*
@@ -81,7 +63,7 @@ open_subdir(int fd, const char *name, int create)
 }
 
 /*
- * Open the directory holding path (checked by path_ok), walking down from
+ * Open the directory holding path (checked by srctree_plain_path), walking down from
  * c->root one component at a time; *leaf points to path's last component.
  * -1 with errno set.
  */
@@ -123,7 +105,7 @@ write_blob(struct co *c, const char *path, git_filemode_t mode,
 
 	if (mode == GIT_FILEMODE_COMMIT || mode == GIT_FILEMODE_TREE)
 		return 0;
-	if (!path_ok(path))
+	if (!srctree_plain_path(path))
 		return log_error("refusing to write '%s' in '%s': not a plain "
 		    "relative path", path, c->dir);
 	if (git_blob_lookup(&blob, c->repo, id) < 0)
@@ -215,7 +197,7 @@ delete_path(struct co *c, const char *path)
 	const char *leaf;
 	int pfd, r;
 
-	if (!path_ok(path))
+	if (!srctree_plain_path(path))
 		return log_error("refusing to remove '%s' in '%s': not a "
 		    "plain relative path", path, c->dir);
 	pfd = open_parent(c, path, 0, &leaf);

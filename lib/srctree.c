@@ -440,6 +440,24 @@ srctree_list(struct srctree *t, const char *path,
 }
 
 int
+srctree_plain_path(const char *p)
+{
+	const char *e;
+	size_t n;
+
+	for (;;) {
+		e = strchr(p, '/');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		if (e == NULL)
+			return 1;
+		p = e + 1;
+	}
+}
+
+int
 srctree_clean_path(const char *in, struct buf *out, struct buf *err)
 {
 	const char *p = in, *end;

@@ -96,6 +96,10 @@ void srctree_entries_free(struct srctree_entry *entries, size_t n);
  */
 int srctree_clean_path(const char *in, struct buf *out, struct buf *err);
 
+/* 1 if p is a relative path of plain components: none empty, "." or
+ * "..", no leading or trailing '/' (what srctree_clean_path makes). */
+int srctree_plain_path(const char *p);
+
 /* "a/b" + "c" -> "a/b/c"; "" + "c" -> "c" (into out, reset first) */
 void srctree_join(struct buf *out, const char *dir, const char *name);
 

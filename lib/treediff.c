@@ -6,6 +6,7 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/srctree.h"
 #include "lib/banned.h"
 
 struct walk {
@@ -28,25 +29,6 @@ enum scope {
 static int walk_trees(struct walk *w, const git_tree *a, const git_tree *b,
     int in);
 
-/* A relative path of plain components: no "", ".", ".." or leading "/". */
-static int
-clean_path(const char *p)
-{
-	const char *e;
-	size_t n;
-
-	for (;;) {
-		e = strchr(p, '/');
-		n = e != NULL ? (size_t)(e - p) : strlen(p);
-		if (n == 0 || (n == 1 && p[0] == '.') ||
-		    (n == 2 && p[0] == '.' && p[1] == '.'))
-			return 0;
-		if (e == NULL)
-			return 1;
-		p = e + 1;
-	}
-}
-
 int
 treediff_paths_plain(char *const *paths, size_t npaths)
 {
@@ -61,7 +43,7 @@ treediff_paths_plain(char *const *paths, size_t npaths)
 		    p[n - 1] == ' ' || strpbrk(p, "*?[\\\t\n\v\f\r") != NULL)
 			return 0;
 		/* scope() matches bytes, so "./apps" would match nothing */
-		if (!clean_path(p))
+		if (!srctree_plain_path(p))
 			return 0;
 	}
 	return 1;

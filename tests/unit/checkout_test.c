@@ -21,24 +21,6 @@
 static char tmp[] = "/tmp/checkout_test.XXXXXX";
 static git_repository *repo;
 
-__attribute__((format(printf, 1, 2)))
-static int
-run(const char *fmt, ...)
-{
-	struct buf cmd = BUF_INIT;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	buf_vaddf(&cmd, fmt, ap);
-	va_end(ap);
-	r = system(cmd.s);
-	if (r != 0)
-		printf("# command failed (%d): %s\n", r, cmd.s);
-	buf_release(&cmd);
-	return r;
-}
-
 /* Commit everything in src into bare.git; the new commit's id in *oid. */
 static void
 commit(const char *msg, git_oid *oid)
@@ -46,7 +28,7 @@ commit(const char *msg, git_oid *oid)
 	struct buf path = BUF_INIT, hex = BUF_INIT;
 	int fd;
 
-	run("cd %s/src && git add -A && git commit -q --allow-empty -m '%s' &&"
+	tap_system("cd %s/src && git add -A && git commit -q --allow-empty -m '%s' &&"
 	    " git rev-parse HEAD >%s/head", tmp, msg, tmp);
 	buf_addf(&path, "%s/head", tmp);
 	fd = open(path.s, O_RDONLY);
@@ -67,13 +49,13 @@ same_as_archive(const git_oid *oid, const char *name)
 	int r;
 
 	git_oid_tostr(hex, sizeof(hex), oid);
-	run("rm -rf %s/expect && mkdir %s/expect && git archive %s |"
+	tap_system("rm -rf %s/expect && mkdir %s/expect && git archive %s |"
 	    " tar -x -C %s/expect && { rmdir %s/expect/sub 2>/dev/null;"
 	    " true; }", tmp, tmp, hex, tmp, tmp);
-	r = run("diff -r --no-dereference %s/expect %s/co >%s/diff.out 2>&1",
+	r = tap_system("diff -r --no-dereference %s/expect %s/co >%s/diff.out 2>&1",
 	    tmp, tmp, tmp);
 	if (!ok(r == 0, "%s: the directory equals git archive", name))
-		run("sed 's/^/#   /' %s/diff.out", tmp);
+		tap_system("sed 's/^/#   /' %s/diff.out", tmp);
 }
 
 static void
@@ -151,7 +133,7 @@ test_checkout(void)
 	ino_t keep_ino, deep_ino;
 
 	/* c1: nested directories, a submodule, a file to move */
-	run("cd %s/src && mkdir -p dir/sub/deep gone/y moved.d &&"
+	tap_system("cd %s/src && mkdir -p dir/sub/deep gone/y moved.d &&"
 	    " echo a >a.txt && echo keep >keep.txt && echo b >dir/b.txt &&"
 	    " echo c >dir/sub/c.txt && echo d >dir/sub/deep/d.txt &&"
 	    " echo x >gone/x.txt && echo z >gone/y/z.txt &&"
@@ -176,13 +158,13 @@ test_checkout(void)
 	 * c2: modify, delete, chmod 755, symlinks (one to outside), remove a
 	 * whole directory, rename a file
 	 */
-	run("cd %s/src && echo a2 >a.txt && rm dir/b.txt &&"
+	tap_system("cd %s/src && echo a2 >a.txt && rm dir/b.txt &&"
 	    " chmod 755 script.sh && ln -s dir/sub/c.txt ln &&"
 	    " ln -s %s/outside evil && rm -r gone && mkdir moved &&"
 	    " git mv dir/sub/c.txt moved/c.txt", tmp, tmp);
 	commit("c2", &c2);
 	/* a symlink planted where c2 modifies a file */
-	run("rm %s/co/a.txt && ln -s %s/outside/victim %s/co/a.txt"
+	tap_system("rm %s/co/a.txt && ln -s %s/outside/victim %s/co/a.txt"
 	    " && echo precious >%s/outside/victim", tmp, tmp, tmp, tmp);
 	ok(update(&c2) == 0, "c2: an incremental update succeeds");
 	same_as_archive(&c2, "c2");
@@ -198,30 +180,30 @@ test_checkout(void)
 	    "c2: a symlink is a symlink");
 	ok(stat_co("gone", &st) < 0 && errno == ENOENT,
 	    "c2: a removed directory is gone");
-	ok(run("grep -qx precious %s/outside/victim", tmp) == 0,
+	ok(tap_system("grep -qx precious %s/outside/victim", tmp) == 0,
 	    "c2: a planted symlink is not written through");
 
 	/*
 	 * c3: the symlink to outside becomes a directory, a symlink becomes
 	 * a file, a file a directory and a directory a file
 	 */
-	run("cd %s/src && rm evil ln f && mkdir evil f &&"
+	tap_system("cd %s/src && rm evil ln f && mkdir evil f &&"
 	    " echo pwned >evil/pwned.txt && echo ln >ln && echo g >f/g &&"
 	    " rm -r dir/sub/deep && echo deep >dir/sub/deep", tmp);
 	commit("c3", &c3);
 	ok(update(&c3) == 0, "c3: an incremental update succeeds");
 	same_as_archive(&c3, "c3");
 	record_names(&c3, "c3");
-	ok(run("test ! -e %s/outside/pwned.txt", tmp) == 0,
+	ok(tap_system("test ! -e %s/outside/pwned.txt", tmp) == 0,
 	    "c3: nothing is written through the old symlink");
 	ok(untouched("keep.txt", keep_ino), "c3: keep.txt still untouched");
 
 	/* c4 adds a file under evil/, where a symlink has been planted */
-	run("cd %s/src && echo more >evil/more.txt && rm -r %s/co/evil &&"
+	tap_system("cd %s/src && echo more >evil/more.txt && rm -r %s/co/evil &&"
 	    " ln -s %s/outside %s/co/evil", tmp, tmp, tmp, tmp);
 	commit("c4", &c4);
 	ok(update(&c4) == 0, "c4: an incremental update succeeds");
-	ok(run("test ! -e %s/outside/more.txt", tmp) == 0,
+	ok(tap_system("test ! -e %s/outside/more.txt", tmp) == 0,
 	    "c4: a planted symlink to a directory is not followed");
 	ok(stat_co("evil", &st) == 0 && S_ISDIR(st.st_mode) &&
 	    stat_co("evil/more.txt", &st) == 0 && S_ISREG(st.st_mode),
@@ -232,7 +214,7 @@ test_checkout(void)
 	record_names(&c1, "c4 to c1");
 
 	/* a lost record means a full rewrite, stray files included */
-	run("rm %s/co.commit && echo stray >%s/co/stray", tmp, tmp);
+	tap_system("rm %s/co.commit && echo stray >%s/co/stray", tmp, tmp);
 	ok(update(&c2) == 0, "no record: a full rewrite succeeds");
 	same_as_archive(&c2, "no record");
 	record_names(&c2, "no record");
@@ -240,16 +222,16 @@ test_checkout(void)
 	    stat_co("keep.txt", &st) < 0, "no record: keep.txt was rewritten");
 
 	memset(&bogus, 0x42, sizeof(bogus));
-	run("echo 4242424242424242424242424242424242424242 >%s/co.commit"
+	tap_system("echo 4242424242424242424242424242424242424242 >%s/co.commit"
 	    " && echo stray >%s/co/stray", tmp, tmp);
 	ok(update(&c3) == 0, "an unknown commit recorded: a full rewrite");
 	same_as_archive(&c3, "unknown commit recorded");
-	run("echo garbage >%s/co.commit", tmp);
+	tap_system("echo garbage >%s/co.commit", tmp);
 	ok(update(&c1) == 0, "a garbled record: a full rewrite");
 	same_as_archive(&c1, "garbled record");
 	record_names(&c1, "garbled record");
 
-	run("rm -rf %s/co", tmp);
+	tap_system("rm -rf %s/co", tmp);
 	ok(update(&c2) == 0, "dir removed but record kept: a full rewrite");
 	same_as_archive(&c2, "dir removed");
 
@@ -274,7 +256,7 @@ main(void)
 	setenv("GIT_COMMITTER_EMAIL", "t@example.com", 1);
 	buf_addf(&path, "%s/bare.git", tmp);
 	setenv("GIT_DIR", path.s, 1);
-	run("mkdir %s/src %s/outside && git -c init.defaultBranch=main"
+	tap_system("mkdir %s/src %s/outside && git -c init.defaultBranch=main"
 	    " init -q --bare %s/bare.git", tmp, tmp, tmp);
 	buf_reset(&path);
 	buf_addf(&path, "%s/src", tmp);
@@ -290,7 +272,7 @@ main(void)
 	test_checkout();
 	git_repository_free(repo);
 	git_libgit2_shutdown();
-	run("rm -rf %s", tmp);
+	tap_system("rm -rf %s", tmp);
 	buf_release(&path);
 	return tap_done();
 }

@@ -26,24 +26,6 @@ static const char data[] = "tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n"
 static struct buf fpr1 = BUF_INIT, fpr2 = BUF_INIT, fpr3 = BUF_INIT;
 static struct buf fpr_old = BUF_INIT, fpr_rev = BUF_INIT, fpr_sub = BUF_INIT;
 
-__attribute__((format(printf, 1, 2)))
-static int
-run(const char *fmt, ...)
-{
-	struct buf cmd = BUF_INIT;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	buf_vaddf(&cmd, fmt, ap);
-	va_end(ap);
-	r = system(cmd.s);
-	if (r != 0)
-		printf("# command failed (%d): %s\n", r, cmd.s);
-	buf_release(&cmd);
-	return r;
-}
-
 /* Replace out with the contents of tmp/name. */
 static int
 slurp(const char *name, struct buf *out)
@@ -82,7 +64,7 @@ static void
 gen_key(const char *uid, const char *algo_usage_expiry, const char *extra,
     struct buf *fpr)
 {
-	run("gpg -q --batch --pinentry-mode loopback --passphrase '' %s "
+	tap_system("gpg -q --batch --pinentry-mode loopback --passphrase '' %s "
 	    "--quick-gen-key '%s' %s 2>/dev/null &&"
 	    " gpg --with-colons --list-secret-keys '=%s' 2>/dev/null |"
 	    " awk -F: '/^fpr/ { print $10; exit }' >%s/fpr",
@@ -106,10 +88,10 @@ make_keys(void)
 	    &fpr_rev);
 	/* the primary key only certifies; a subkey signs */
 	gen_key("Sub <sub@example.com>", "ed25519 cert never", "", &fpr_sub);
-	run("gpg -q --batch --pinentry-mode loopback --passphrase '' "
+	tap_system("gpg -q --batch --pinentry-mode loopback --passphrase '' "
 	    "--quick-add-key %s ed25519 sign never 2>/dev/null", fpr_sub.s);
 
-	run("cd %s && mkdir keys keys/sub && "
+	tap_system("cd %s && mkdir keys keys/sub && "
 	    "gpg -q --armor --export %s >one.asc && "
 	    "gpg -q --export %s >keys/two.gpg && "
 	    "cp one.asc keys/one.asc && ln -s ../one.asc keys/link.asc && "
@@ -120,7 +102,7 @@ make_keys(void)
 	    "echo 'not a key' >nokey.txt", tmp, fpr1.s, fpr2.s, fpr3.s,
 	    fpr_old.s, fpr_sub.s, fpr1.s);
 	/* revoke with the certificate gpg made with the key */
-	run("cd %s && gpg -q --armor --detach-sign -u %s -o rev.sig data && "
+	tap_system("cd %s && gpg -q --armor --detach-sign -u %s -o rev.sig data && "
 	    "sed 's/^:-----BEGIN/-----BEGIN/' "
 	    "\"$GNUPGHOME/openpgp-revocs.d/%s.rev\" >rev.cert && "
 	    "gpg -q --import rev.cert 2>/dev/null && "
@@ -210,7 +192,7 @@ test_sign_verify(void)
 	ok(r == 0 && contains(&why, "bad signature") && signer.len == 0,
 	    "tampered data is a bad signature: %s", why.s);
 
-	run("cd %s && gpg -q -u %s --detach-sign -o bin.sig data && "
+	tap_system("cd %s && gpg -q -u %s --detach-sign -o bin.sig data && "
 	    "gpg -q -u %s --armor --detach-sign -o stranger.sig data && "
 	    "gpg -q -u %s -u %s --armor --detach-sign -o two-sigs.sig data",
 	    tmp, fpr1.s, fpr3.s, fpr1.s, fpr2.s);
@@ -268,7 +250,7 @@ test_directory(void)
 	struct gpgv *g;
 	int r;
 
-	run("cd %s && gpg -q -u %s --armor --detach-sign -o two.sig data",
+	tap_system("cd %s && gpg -q -u %s --armor --detach-sign -o two.sig data",
 	    tmp, fpr2.s);
 	g = open1("v", "keys", &err);
 	ok(g != NULL && gpgv_nkeys(g) == 2,
@@ -310,7 +292,7 @@ test_bad_keys(void)
 	int r;
 
 	g = open1("v", "old.asc", &err);
-	run("cd %s && gpg -q --faked-system-time 20200101T120000! -u %s "
+	tap_system("cd %s && gpg -q --faked-system-time 20200101T120000! -u %s "
 	    "--armor --detach-sign -o old.sig data 2>/dev/null", tmp,
 	    fpr_old.s);
 	r = verify_file(g, "old.sig", data, sizeof(data) - 1, &signer, &why);
@@ -346,7 +328,7 @@ test_bad_keys(void)
 	g = gpgv_open(ops.s, NULL, 0, &err);
 	ok(g == NULL && contains(&err, "did not make"),
 	    "a keyring sluice did not make is left alone: %s", err.s);
-	ok(run("gpg -q --list-keys %s >/dev/null", fpr1.s) == 0,
+	ok(tap_system("gpg -q --list-keys %s >/dev/null", fpr1.s) == 0,
 	    "and still holds its keys");
 
 	buf_reset(&err);
@@ -410,7 +392,7 @@ test_git_commit(void)
 	git_oid oid;
 	int r = -1;
 
-	run("cd %s && git init -q repo && cd repo && "
+	tap_system("cd %s && git init -q repo && cd repo && "
 	    "git -c gpg.program=gpg -c user.signingkey=%s -c user.name=A "
 	    "-c user.email=a@example.com commit -q --allow-empty -S -m signed",
 	    tmp, fpr1.s);
@@ -462,10 +444,10 @@ main(void)
 	test_subkey();
 	test_git_commit();
 
-	ok(run("test ! -S \"$(gpgconf --homedir %s/v --list-dirs "
+	ok(tap_system("test ! -S \"$(gpgconf --homedir %s/v --list-dirs "
 	    "agent-socket)\"", tmp) == 0,
 	    "no gpg-agent was started for a gpgv keyring");
-	run("gpgconf --homedir %s --kill all; rm -rf %s", ops.s, tmp);
+	tap_system("gpgconf --homedir %s --kill all; rm -rf %s", ops.s, tmp);
 	buf_release(&ops);
 	buf_release(&fpr1);
 	buf_release(&fpr2);

@@ -19,24 +19,6 @@
 
 static char tmp[] = "/tmp/packidx_test.XXXXXX";
 
-__attribute__((format(printf, 1, 2)))
-static int
-run(const char *fmt, ...)
-{
-	struct buf cmd = BUF_INIT;
-	va_list ap;
-	int r;
-
-	va_start(ap, fmt);
-	buf_vaddf(&cmd, fmt, ap);
-	va_end(ap);
-	r = system(cmd.s);
-	if (r != 0)
-		printf("# command failed (%d): %s\n", r, cmd.s);
-	buf_release(&cmd);
-	return r;
-}
-
 static const char *
 path_of(const char *name)
 {
@@ -85,7 +67,7 @@ reads_as_git_says(const char *name, int version, size_t want_n)
 	char hex[GIT_OID_HEXSZ + 1];
 	size_t i;
 
-	run("git show-index <%s | cut -d' ' -f2 | sort >%s.want",
+	tap_system("git show-index <%s | cut -d' ' -f2 | sort >%s.want",
 	    path_of(name), path_of(name));
 	if (!ok(packidx_read(&idx, path_of(name), &err) == 0, "%s reads",
 	    name))
@@ -186,7 +168,7 @@ main(void)
 	/* 300 blobs spread over the fan-out; their pack indexed three ways:
 	 * version 2, version 1, and version 2 with the offsets past 256 in
 	 * the 64-bit table */
-	if (run("git init -q --bare %s && cd %s && for i in $(seq 300); do "
+	if (tap_system("git init -q --bare %s && cd %s && for i in $(seq 300); do "
 	    "echo \"blob $i\"; done | split -l 1 - b. && "
 	    "git hash-object -w b.* >ids && "
 	    "git pack-objects -q --index-version=2 p <ids >name && "
@@ -206,6 +188,6 @@ main(void)
 	test_damaged();
 	test_reuse();
 
-	run("rm -rf %s", tmp);
+	tap_system("rm -rf %s", tmp);
 	return tap_done();
 }

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -54,6 +55,34 @@ tap_done(void)
 	printf("1..%d\n", tap_n);
 	fflush(stdout);
 	return tap_failed ? 1 : 0;
+}
+
+/*
+ * A shell command, made as printf makes a string, run with system(3): its
+ * status; a failure is told in a TAP comment naming the command.
+ */
+__attribute__((format(printf, 1, 2), unused))
+static int
+tap_system(const char *fmt, ...)
+{
+	va_list ap;
+	char *cmd;
+	int n, r;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (cmd = malloc((size_t)n + 1)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(cmd, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+	r = system(cmd);
+	if (r != 0)
+		printf("# command failed (%d): %s\n", r, cmd);
+	free(cmd);
+	return r;
 }
 
 #endif
