@@ -108,8 +108,8 @@ has_file(const struct store *s, const char *base, const char *ext)
 
 	buf_addf(&name, "%s%s", base, ext);
 	key = name.s;
-	found = bsearch(&key, s->names, s->nnames, sizeof(*s->names),
-	    cmp_str) != NULL;
+	found = s->nnames > 0 && bsearch(&key, s->names, s->nnames,
+	    sizeof(*s->names), cmp_str) != NULL;
 	buf_release(&name);
 	return found;
 }
@@ -163,7 +163,8 @@ list_names(struct store *s, struct buf *err)
 		s->names[s->nnames++] = xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(s->names, s->nnames, sizeof(*s->names), cmp_str);
+	if (s->nnames > 0)	/* qsort and bsearch want an array */
+		qsort(s->names, s->nnames, sizeof(*s->names), cmp_str);
 	return 0;
 }
 

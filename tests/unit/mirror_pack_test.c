@@ -241,6 +241,11 @@ test_limits(void)
 {
 	git_repository *repo;
 
+	/* a new mirror: no pack, no loose object (every fetch looks) */
+	repo = new_repo("empty");
+	is_int(maintain(), 0, "no pack at all: nothing to do");
+	git_repository_free(repo);
+
 	repo = packed_repo("fifty", MIRROR_PACK_LIMIT - 1);
 	is_int(maintain(), 0, "50 packs: nothing to do");
 	is_int(count_packs(), 50, "50 packs: all still there");
