@@ -1,6 +1,7 @@
 #include "lib/kube.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ struct kube {
 	struct buf cert, key;		/* PEM from an exec plugin */
 	struct kube_stats stats;
 	int renewed;			/* credentials renewed after a 401 */
+	atomic_int interrupted;		/* kube_interrupt, from another thread */
 };
 
 struct kube *
@@ -348,6 +350,16 @@ kube_run(struct kube *k, struct kube_req **reqs, size_t n)
 	if (!auth_ok)
 		next = n;
 	while (done < n) {
+		if (atomic_load(&k->interrupted)) {
+			for (i = 0; i < n; i++) {
+				if (reqs[i]->easy != NULL)
+					finish_easy(k, reqs[i]);
+				if (reqs[i]->status == 0 &&
+				    reqs[i]->err.len == 0)
+					buf_adds(&reqs[i]->err, "interrupted");
+			}
+			break;
+		}
 		now = mtime_now();
 		soonest = -1;
 		/* start what may start: new ones, and retries now due */
@@ -423,6 +435,13 @@ kube_run(struct kube *k, struct kube_req **reqs, size_t n)
 			    (int)(wait * 1000) + 1, NULL);
 	}
 	buf_release(&err);
+}
+
+void
+kube_interrupt(struct kube *k)
+{
+	atomic_store(&k->interrupted, 1);
+	curl_multi_wakeup(k->multi);
 }
 
 json_t *

@@ -68,6 +68,13 @@ void kube_req_reset(struct kube_req *r);
 void kube_run(struct kube *k, struct kube_req **reqs, size_t n);
 
 /*
+ * From another thread: make the kube_run under way return at once, its
+ * unfinished requests failed ("interrupted"), and every later one too.
+ * For a process that exits while a thread still talks to the server.
+ */
+void kube_interrupt(struct kube *k);
+
+/*
  * What went wrong with r, for a record: the transport error, or the
  * API's Status ("Conflict: Apply failed with 1 conflict: ..."), or the
  * HTTP status. Appended to out.

@@ -326,6 +326,26 @@ out:
 	return ret;
 }
 
+/*
+ * A process that exits while the prefetch runs (exit(65) for a broken
+ * input stream) stops it first: the exit handlers OpenSSL set up when
+ * curl was initialised, before the thread began, free what the thread
+ * uses. This one is set up after them, so it runs before them.
+ */
+static struct kube_target *prefetching_at_exit;
+
+static void
+stop_prefetch_at_exit(void)
+{
+	struct kube_target *kt = prefetching_at_exit;
+
+	if (kt == NULL || !kt->prefetching)
+		return;
+	kube_interrupt(kt->k);
+	(void)pthread_join(kt->prefetch, NULL);
+	kt->prefetching = 0;
+}
+
 static void *
 prefetch_main(void *arg)
 {
@@ -350,6 +370,7 @@ k_settle(struct target *t)
 	if (pthread_join(kt->prefetch, NULL) != 0)
 		BUG("cannot join the discovery thread");
 	kt->prefetching = 0;
+	prefetching_at_exit = NULL;
 }
 
 /*
@@ -373,13 +394,21 @@ discover(struct kube_target *kt, int *temporary, struct buf *err)
 static void
 k_prefetch(struct target *t)
 {
+	static int at_exit;
 	struct kube_target *kt = impl(t);
 
 	if (kt->prefetching || kt->discovered || kt->prefetch_failed)
 		return;
-	/* without a thread, discovery happens when it is needed */
-	if (pthread_create(&kt->prefetch, NULL, prefetch_main, kt) == 0)
+	/* without a thread (or a way to stop it), discovery happens when it
+	 * is needed */
+	if (!at_exit && atexit(stop_prefetch_at_exit) == 0)
+		at_exit = 1;
+	if (!at_exit || prefetching_at_exit != NULL)
+		return;
+	if (pthread_create(&kt->prefetch, NULL, prefetch_main, kt) == 0) {
 		kt->prefetching = 1;
+		prefetching_at_exit = kt;
+	}
 }
 
 static int

@@ -300,6 +300,25 @@ state_file() {
 	[ "$(action_of shop:configmap/web-config)" = configured ]
 }
 
+@test "kube-apply --state-dir: a stream that breaks while discovery runs gives 65 at once" {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
+	recommit "$T/repo" change >/dev/null
+	rendered "$T/repo" >"$T/stream2"
+	n=$(grep -n '"id":"shop:configmap/web-config"' "$T/stream2" | cut -d: -f1)
+	{ head -n "$n" "$T/stream2"; echo garbage; } >"$T/broken"
+	# discovery hangs for 5 s: the exit must not wait for it, nor crash
+	# in the clean-up the thread's TLS library does at exit
+	kube_fault 503 1 'GET /api' '' 5
+	start=$(date +%s%N)
+	run --separate-stderr -65 kst <"$T/broken"
+	[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 4000 ]
+	[[ $stderr == *"line $((n + 1)): not a JSON object"* ]]
+	[[ $stderr != *Sanitizer* ]]
+	kube_faults_clear
+}
+
 @test "kube-apply --state-dir: the list for one changed object asks for it by name" {
 	kube_reset
 	kst <"$T/stream" >/dev/null
