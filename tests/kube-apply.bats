@@ -219,6 +219,21 @@ state_file() {
 	printf '%s\n' "$T/state/demo/kube-apply.state"
 }
 
+# applied_then_changed: an empty cluster gets $T/stream (state kept), then
+# web-config changes in Git: $T/stream2 is the stream of that commit
+applied_then_changed() {
+	kube_reset
+	kst <"$T/stream" >/dev/null
+	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
+	recommit "$T/repo" change >/dev/null
+	rendered "$T/repo" >"$T/stream2"
+}
+
+# changed_line: the line of $T/stream2 with web-config's object record
+changed_line() {
+	grep -n '"id":"shop:configmap/web-config"' "$T/stream2" | cut -d: -f1
+}
+
 @test "kube-apply --state-dir: an unchanged run sends no request at all" {
 	kube_reset
 	run --separate-stderr -0 kst <"$T/stream"
@@ -232,11 +247,7 @@ state_file() {
 }
 
 @test "kube-apply --state-dir: one changed object costs one list and one patch" {
-	kube_reset
-	kst <"$T/stream" >/dev/null
-	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
-	recommit "$T/repo" change >/dev/null
-	rendered "$T/repo" >"$T/stream2"
+	applied_then_changed
 	kube_stats_reset
 	run --separate-stderr -0 kst <"$T/stream2"
 	[ "$(counts)" = 'configured=1 skipped=1 unchanged=7 ' ]
@@ -253,12 +264,8 @@ state_file() {
 }
 
 @test "kube-apply --state-dir: discovery starts at a changed object, while the rest is read" {
-	kube_reset
-	kst <"$T/stream" >/dev/null
-	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
-	recommit "$T/repo" change >/dev/null
-	rendered "$T/repo" >"$T/stream2"
-	n=$(grep -n '"id":"shop:configmap/web-config"' "$T/stream2" | cut -d: -f1)
+	applied_then_changed
+	n=$(changed_line)
 	[ "$n" -lt "$(wc -l <"$T/stream2")" ]
 	mkfifo "$T/fifo"
 	kube_stats_reset
@@ -283,11 +290,7 @@ state_file() {
 }
 
 @test "kube-apply --state-dir: discovery that fails while the rest is read is the object's error" {
-	kube_reset
-	kst <"$T/stream" >/dev/null
-	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
-	recommit "$T/repo" change >/dev/null
-	rendered "$T/repo" >"$T/stream2"
+	applied_then_changed
 	kube_fault 503 1000 'GET /apis'
 	kube_stats_reset
 	run --separate-stderr -75 kst <"$T/stream2"
@@ -301,12 +304,8 @@ state_file() {
 }
 
 @test "kube-apply --state-dir: a stream that breaks while discovery runs gives 65 at once" {
-	kube_reset
-	kst <"$T/stream" >/dev/null
-	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
-	recommit "$T/repo" change >/dev/null
-	rendered "$T/repo" >"$T/stream2"
-	n=$(grep -n '"id":"shop:configmap/web-config"' "$T/stream2" | cut -d: -f1)
+	applied_then_changed
+	n=$(changed_line)
 	{ head -n "$n" "$T/stream2"; echo garbage; } >"$T/broken"
 	# discovery hangs for 5 s: the exit must not wait for it, nor crash
 	# in the clean-up the thread's TLS library does at exit
@@ -320,11 +319,7 @@ state_file() {
 }
 
 @test "kube-apply --state-dir: the list for one changed object asks for it by name" {
-	kube_reset
-	kst <"$T/stream" >/dev/null
-	sed -i 's/greeting: hello/greeting: bonjour/' "$T/repo/apps/web.yaml"
-	recommit "$T/repo" change >/dev/null
-	rendered "$T/repo" >"$T/stream2"
+	applied_then_changed
 	# a fault that only a list narrowed to web-config meets
 	kube_fault 403 1 'configmaps?limit=500&fieldSelector=metadata.name%3Dweb-config'
 	run --separate-stderr -75 kst <"$T/stream2"
