@@ -79,6 +79,19 @@ cm() {	# cm NAME [VALUE]: a ConfigMap manifest
 	    "$1" "${2:-1}"
 }
 
+# automated_web [ANNOTATION]: an automated Deployment of
+# $REG/team/web:1.0.0, with one more annotation line if given
+automated_web() {
+	printf '%s\n' 'apiVersion: apps/v1' 'kind: Deployment' 'metadata:' \
+	    '  name: web' '  namespace: default' '  annotations:' \
+	    '    fluxcd.io/automated: "true"'
+	[ -z "${1-}" ] || printf '    %s\n' "$1"
+	printf '%s\n' 'spec:' '  selector: {matchLabels: {app: web}}' \
+	    '  template:' '    metadata: {labels: {app: web}}' '    spec:' \
+	    '      containers:' '      - name: app' \
+	    "        image: $REG/team/web:1.0.0"
+}
+
 live() {	# live NAME: the ConfigMap's data.v in the cluster, or "absent"
 	local out
 	out=$(kube_curl -w '\n%{http_code}' \
@@ -294,22 +307,7 @@ spec: {type: LoadBalancer, ports: [{port: 80}]}'
 }
 
 @test "supervisor: a newer image tag is committed to Git and then applied" {
-	put apps/web.yaml "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: default
-  annotations:
-    fluxcd.io/automated: \"true\"
-    fluxcd.io/tag.app: semver:~1
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: app
-        image: $REG/team/web:1.0.0"
+	put apps/web.yaml "$(automated_web 'fluxcd.io/tag.app: semver:~1')"
 	envfile "$NAME" "REGISTRY_INSECURE_HOST=$REG" \
 	    "REGISTRY_EXCLUDE_IMAGE=index.docker.io/*" GIT_USER=bot \
 	    GIT_EMAIL=bot@example.com
@@ -331,21 +329,7 @@ spec:
 }
 
 @test "supervisor: over ssh, the sync pass applies and the automation pass pushes" {
-	put apps/web.yaml "apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: default
-  annotations:
-    fluxcd.io/automated: \"true\"
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-      - name: app
-        image: $REG/team/web:1.0.0"
+	put apps/web.yaml "$(automated_web)"
 	envfile "$NAME" "REGISTRY_INSECURE_HOST=$REG" \
 	    "REGISTRY_EXCLUDE_IMAGE=index.docker.io/*" GIT_USER=bot \
 	    GIT_EMAIL=bot@example.com "GIT_SSH_KEY=$SSH_KEY" \
